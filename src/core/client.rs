@@ -1,0 +1,233 @@
+//! The client: validated settings, a shared connection pool, and the reset
+//! call with its retry loop.
+//!
+//! A `Client` is `Send + Sync`. Settings live behind a lock that is only
+//! held long enough to clone an `Arc`, so a setter running in one thread
+//! never stalls a request in another, and a request in flight keeps the
+//! settings it started with.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::http::header::{AUTHORIZATION, RETRY_AFTER};
+use ureq::http::HeaderValue;
+use ureq::Agent;
+
+use super::entity::LiveEntity;
+use super::error::Error;
+use super::request_path::{validate_id, BaseUrl};
+use super::retry::{backoff, is_retryable_http, parse_retry_after};
+use super::secret::ApiKey;
+use super::settings::{build_agent, Settings};
+use super::status::UizaStatus;
+use super::transport_error::{budget_exhausted, classify};
+use super::trust::TrustRoots;
+
+/// A successful reset: the body as received, and its parsed form.
+#[derive(Debug)]
+pub struct Reset {
+    pub body: String,
+    pub entity: LiveEntity,
+}
+
+struct Snapshot {
+    settings: Settings,
+    agent: Agent,
+}
+
+pub struct Client {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+/// One failed attempt, and whether the policy allows another.
+struct Failure {
+    error: Error,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn fatal(error: Error) -> Failure {
+        Failure {
+            error,
+            retryable: false,
+            retry_after: None,
+        }
+    }
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::with_settings(Settings::default())
+    }
+}
+
+impl Client {
+    pub fn with_settings(settings: Settings) -> Client {
+        let agent = build_agent(&settings.trust);
+        Client {
+            current: RwLock::new(Arc::new(Snapshot { settings, agent })),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.snapshot().settings.clone()
+    }
+
+    pub fn set_base_url(&self, raw: &str) -> Result<(), Error> {
+        let url = BaseUrl::parse(raw)?;
+        self.update(|s| s.base_url = url, false);
+        Ok(())
+    }
+
+    /// Sets the budget of one call. Zero is refused: it would make every
+    /// call fail, and "no limit" would let a dead server hang an encoder.
+    pub fn set_timeout(&self, timeout: Duration) -> Result<(), Error> {
+        if timeout.is_zero() {
+            return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
+        }
+        self.update(|s| s.timeout = timeout, false);
+        Ok(())
+    }
+
+    pub fn set_max_retries(&self, retries: u32) {
+        self.update(|s| s.max_retries = retries, false);
+    }
+
+    /// Trusts the CAs in a PEM file in addition to the default roots. The
+    /// connection pool is rebuilt, since pooled connections were verified
+    /// against the old roots.
+    pub fn set_ca_file(&self, path: &Path) -> Result<(), Error> {
+        let trust = TrustRoots::with_ca_file(path)?;
+        self.update(|s| s.trust = trust, true);
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        // A poisoned lock only means another thread panicked while swapping
+        // an Arc; the Arc itself is always whole, so keep going.
+        match self.current.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Settings), new_agent: bool) {
+        let mut guard = match self.current.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut settings = guard.settings.clone();
+        change(&mut settings);
+        let agent = if new_agent {
+            build_agent(&settings.trust)
+        } else {
+            guard.agent.clone()
+        };
+        *guard = Arc::new(Snapshot { settings, agent });
+    }
+
+    /// `PUT {base}/v1/live_entities/{id}/stream_key`, with retries, all
+    /// within the call's time budget.
+    pub fn reset_stream_key(&self, key: &ApiKey, id: &str) -> Result<Reset, Error> {
+        validate_id(id)?;
+        let snap = self.snapshot();
+        let settings = &snap.settings;
+        let url = settings.base_url.stream_key_url(id);
+        let auth = key.header_value()?;
+        let deadline = Instant::now() + settings.timeout;
+        let mut retry = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(budget_exhausted(settings.timeout));
+            }
+            let failure = match attempt(&snap, &url, &auth, remaining) {
+                Ok(reset) => return Ok(reset),
+                Err(failure) => failure,
+            };
+            if !failure.retryable || retry >= settings.max_retries {
+                return Err(failure.error);
+            }
+            let wait = failure.retry_after.unwrap_or_else(|| backoff(retry));
+            // A wait that would outlast the budget is not started: the
+            // caller learns the real reason (e.g. RATE_LIMITED) at once
+            // instead of a TIMEOUT later.
+            if Instant::now() + wait >= deadline {
+                return Err(failure.error);
+            }
+            thread::sleep(wait);
+            retry += 1;
+        }
+    }
+}
+
+fn attempt(
+    snap: &Snapshot,
+    url: &str,
+    auth: &HeaderValue,
+    remaining: Duration,
+) -> Result<Reset, Failure> {
+    let settings = &snap.settings;
+    let transport = |e: ureq::Error| {
+        let error = classify(e, settings.timeout);
+        let retryable = error.status == UizaStatus::ConnectionFailed;
+        Failure {
+            error,
+            retryable,
+            retry_after: None,
+        }
+    };
+    let response = snap
+        .agent
+        .put(url)
+        .header(AUTHORIZATION, auth.clone())
+        .config()
+        .timeout_global(Some(remaining))
+        .build()
+        .send_empty()
+        .map_err(transport)?;
+
+    let code = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    let mut body = response.into_body();
+    let read = body
+        .with_config()
+        .limit(settings.body_limit)
+        .read_to_vec()
+        .map_err(|e| {
+            let mut failure = transport(e);
+            failure.error.http_status = Some(code);
+            failure
+        });
+
+    if (200..300).contains(&code) {
+        let bytes = read?;
+        let entity = LiveEntity::parse(&bytes)
+            .map_err(|e| Failure::fatal(e.with_http_status(code)))?;
+        // serde_json accepted it, so it is UTF-8; the check is kept so that
+        // a parser bug can never hand C invalid UTF-8.
+        let body = String::from_utf8(bytes).map_err(|_| {
+            Failure::fatal(
+                Error::client(UizaStatus::InvalidResponse, "the body is not UTF-8")
+                    .with_http_status(code),
+            )
+        })?;
+        return Ok(Reset { body, entity });
+    }
+
+    // An error status. Its body only supplies the message, so a body that
+    // is too large or cut short still yields the status the server meant.
+    let bytes = read.unwrap_or_default();
+    Err(Failure {
+        error: Error::from_http_response(code, &bytes),
+        retryable: is_retryable_http(code),
+        retry_after,
+    })
+}

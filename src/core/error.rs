@@ -1,0 +1,130 @@
+//! The one error type of the safe core, and the JSON error document that
+//! the C ABI hands back through `out_json`.
+//!
+//! Every message here is written by the library or copied verbatim from the
+//! API's own error body; none is ever built from the API key.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::status::UizaStatus;
+
+/// A failed call: the status, plus what a person needs to act on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Error {
+    #[serde(skip)]
+    pub status: UizaStatus,
+    pub message: String,
+    pub error_type: String,
+    pub http_status: Option<u16>,
+}
+
+/// The body the Uiza API sends with 4xx/5xx responses.
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    message: String,
+    error_type: String,
+}
+
+impl Error {
+    /// A failure detected on the client side (bad input, network, TLS, ...).
+    pub fn client(status: UizaStatus, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            message: message.into(),
+            error_type: status.error_type().to_owned(),
+            http_status: None,
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::client(UizaStatus::InvalidArgument, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::client(UizaStatus::Internal, message)
+    }
+
+    /// Attaches the HTTP status of the response the failure came with.
+    pub fn with_http_status(mut self, code: u16) -> Error {
+        self.http_status = Some(code);
+        self
+    }
+
+    /// A non-2xx answer from the API. The server's `message` and
+    /// `error_type` are kept verbatim when its body is the documented error
+    /// document; otherwise a generic message names the status.
+    pub fn from_http_response(code: u16, body: &[u8]) -> Error {
+        let status = UizaStatus::from_http(code);
+        match serde_json::from_slice::<ApiErrorBody>(body) {
+            Ok(api) => Error {
+                status,
+                message: api.message,
+                error_type: api.error_type,
+                http_status: Some(code),
+            },
+            Err(_) => Error::client(
+                status,
+                format!("the API answered HTTP {code} without a Uiza error document"),
+            )
+            .with_http_status(code),
+        }
+    }
+
+    /// The `{"message","error_type","http_status"}` document.
+    pub fn to_json(&self) -> String {
+        // Serializing a struct of strings and an integer cannot fail; the
+        // fallback only exists so that this never panics.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"message":"failed to encode the error","error_type":"internal_error","http_status":null}"#
+                .to_owned()
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.error_type)?;
+        if let Some(code) = self.http_status {
+            write!(f, " [HTTP {code}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_is_verbatim() {
+        let body = br#"{"message":"The live entity you requested does not exist.","error_type":"invalid_request_error"}"#;
+        let e = Error::from_http_response(404, body);
+        assert_eq!(e.status, UizaStatus::NotFound);
+        assert_eq!(
+            e.to_json(),
+            r#"{"message":"The live entity you requested does not exist.","error_type":"invalid_request_error","http_status":404}"#
+        );
+    }
+
+    #[test]
+    fn non_json_error_body_gets_a_generic_message() {
+        let e = Error::from_http_response(502, b"<html>bad gateway</html>");
+        assert_eq!(e.status, UizaStatus::ServerError);
+        assert_eq!(e.error_type, "http_error");
+        assert!(e.message.contains("502"));
+        assert_eq!(e.http_status, Some(502));
+    }
+
+    #[test]
+    fn client_error_has_null_http_status() {
+        let json = Error::invalid_argument("id is empty").to_json();
+        assert_eq!(
+            json,
+            r#"{"message":"id is empty","error_type":"invalid_argument","http_status":null}"#
+        );
+    }
+}

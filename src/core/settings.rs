@@ -1,0 +1,66 @@
+//! A client's settings, and the HTTP agent built from them.
+
+use std::time::Duration;
+
+use ureq::tls::{TlsConfig, TlsProvider};
+use ureq::Agent;
+
+use super::request_path::BaseUrl;
+use super::retry::DEFAULT_MAX_RETRIES;
+use super::trust::TrustRoots;
+
+/// Sent as `User-Agent`, so that Uiza can tell this library's traffic apart.
+pub const USER_AGENT: &str = concat!("uiza-c/", env!("CARGO_PKG_VERSION"));
+/// The default budget of one call, retries and waits included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default cap on a response body.
+pub const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;
+
+/// Everything a client can be told. Cloned per change: callers in other
+/// threads keep using the settings they started with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub base_url: BaseUrl,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub body_limit: u64,
+    pub trust: TrustRoots,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            base_url: BaseUrl::default_url(),
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            body_limit: DEFAULT_BODY_LIMIT,
+            trust: TrustRoots::default(),
+        }
+    }
+}
+
+/// Builds the connection-pooling agent. Only the trust roots shape it; the
+/// other settings are applied per request, so that changing them keeps the
+/// pool (and its warm connections).
+pub fn build_agent(trust: &TrustRoots) -> Agent {
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(trust.root_certs())
+        .build();
+    let config = Agent::config_builder()
+        // Statuses are ours to interpret, body included.
+        .http_status_as_error(false)
+        // Never follow a redirect: the Authorization header must not reach
+        // another host, and a 3xx is reported as UNEXPECTED_STATUS.
+        .max_redirects(0)
+        .user_agent(USER_AGENT)
+        .accept("application/json")
+        // One pool is shared by every thread of the host; ureq's defaults
+        // (3 idle per host) would make 16 threads reconnect constantly.
+        .max_idle_connections(64)
+        .max_idle_connections_per_host(32)
+        .max_idle_age(Duration::from_secs(30))
+        .tls_config(tls)
+        .build();
+    Agent::new_with_config(config)
+}

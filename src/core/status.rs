@@ -1,0 +1,155 @@
+//! The status codes every exported function returns.
+//!
+//! The numeric values are part of the ABI: programs in other languages are
+//! compiled against them, so a value is never renumbered or reused.
+
+/// The outcome of a call.
+///
+/// The values are stable: new statuses may be added at the end, existing
+/// ones are never renumbered. Use `uiza_status_str()` to get a static,
+/// human-readable name for any value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UizaStatus {
+    /// Success.
+    Ok = 0,
+    /// A NULL, empty, non-UTF-8 or otherwise forbidden argument, or a CA file
+    /// that cannot be read. No request was sent.
+    InvalidArgument = 1,
+    /// The API answered HTTP 400.
+    BadRequest = 2,
+    /// The API answered HTTP 401 or 403: the API key was not accepted.
+    Unauthorized = 3,
+    /// The API answered HTTP 404: no live entity has that id.
+    NotFound = 4,
+    /// The API answered HTTP 429, and the retries were used up.
+    RateLimited = 5,
+    /// The API answered HTTP 5xx, and the retries were used up.
+    ServerError = 6,
+    /// Any other HTTP status, 3xx included (redirects are never followed).
+    UnexpectedStatus = 7,
+    /// The call's time budget (see `uiza_client_set_timeout_ms()`) ran out.
+    Timeout = 8,
+    /// DNS failure, or a refused, reset or truncated connection.
+    ConnectionFailed = 9,
+    /// The TLS handshake or the certificate verification failed.
+    TlsFailed = 10,
+    /// A 2xx body that is not a JSON live entity with a string `ingest.key`.
+    InvalidResponse = 11,
+    /// The response body was larger than the cap (1 MiB); it was not read further.
+    ResponseTooLarge = 12,
+    /// A bug inside the library, such as a caught panic. The host process is
+    /// never brought down; the call simply failed.
+    Internal = 13,
+}
+
+impl UizaStatus {
+    /// Every status, in numeric order.
+    pub const ALL: [UizaStatus; 14] = [
+        UizaStatus::Ok,
+        UizaStatus::InvalidArgument,
+        UizaStatus::BadRequest,
+        UizaStatus::Unauthorized,
+        UizaStatus::NotFound,
+        UizaStatus::RateLimited,
+        UizaStatus::ServerError,
+        UizaStatus::UnexpectedStatus,
+        UizaStatus::Timeout,
+        UizaStatus::ConnectionFailed,
+        UizaStatus::TlsFailed,
+        UizaStatus::InvalidResponse,
+        UizaStatus::ResponseTooLarge,
+        UizaStatus::Internal,
+    ];
+
+    /// Looks up a raw integer; `None` for values that are not a status.
+    /// Callers from C may pass anything, so this never assumes validity.
+    pub fn from_i32(value: i32) -> Option<UizaStatus> {
+        usize::try_from(value)
+            .ok()
+            .and_then(|i| Self::ALL.get(i).copied())
+    }
+
+    /// The constant's name as it appears in `uiza.h`.
+    pub fn name(self) -> &'static str {
+        match self {
+            UizaStatus::Ok => "UIZA_STATUS_OK",
+            UizaStatus::InvalidArgument => "UIZA_STATUS_INVALID_ARGUMENT",
+            UizaStatus::BadRequest => "UIZA_STATUS_BAD_REQUEST",
+            UizaStatus::Unauthorized => "UIZA_STATUS_UNAUTHORIZED",
+            UizaStatus::NotFound => "UIZA_STATUS_NOT_FOUND",
+            UizaStatus::RateLimited => "UIZA_STATUS_RATE_LIMITED",
+            UizaStatus::ServerError => "UIZA_STATUS_SERVER_ERROR",
+            UizaStatus::UnexpectedStatus => "UIZA_STATUS_UNEXPECTED_STATUS",
+            UizaStatus::Timeout => "UIZA_STATUS_TIMEOUT",
+            UizaStatus::ConnectionFailed => "UIZA_STATUS_CONNECTION_FAILED",
+            UizaStatus::TlsFailed => "UIZA_STATUS_TLS_FAILED",
+            UizaStatus::InvalidResponse => "UIZA_STATUS_INVALID_RESPONSE",
+            UizaStatus::ResponseTooLarge => "UIZA_STATUS_RESPONSE_TOO_LARGE",
+            UizaStatus::Internal => "UIZA_STATUS_INTERNAL",
+        }
+    }
+
+    /// The `error_type` written into the error document for client-side
+    /// failures. API errors carry the server's own `error_type` instead.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            UizaStatus::Ok => "ok",
+            UizaStatus::InvalidArgument => "invalid_argument",
+            UizaStatus::BadRequest
+            | UizaStatus::Unauthorized
+            | UizaStatus::NotFound
+            | UizaStatus::RateLimited
+            | UizaStatus::ServerError
+            | UizaStatus::UnexpectedStatus => "http_error",
+            UizaStatus::Timeout => "timeout",
+            UizaStatus::ConnectionFailed => "connection_error",
+            UizaStatus::TlsFailed => "tls_error",
+            UizaStatus::InvalidResponse => "invalid_response",
+            UizaStatus::ResponseTooLarge => "response_too_large",
+            UizaStatus::Internal => "internal_error",
+        }
+    }
+
+    /// The status an HTTP status code maps to once retries are used up.
+    pub fn from_http(code: u16) -> UizaStatus {
+        match code {
+            200..=299 => UizaStatus::Ok,
+            400 => UizaStatus::BadRequest,
+            401 | 403 => UizaStatus::Unauthorized,
+            404 => UizaStatus::NotFound,
+            429 => UizaStatus::RateLimited,
+            500..=599 => UizaStatus::ServerError,
+            _ => UizaStatus::UnexpectedStatus,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_the_abi_numbers() {
+        for (i, s) in UizaStatus::ALL.iter().enumerate() {
+            assert_eq!(*s as i32, i as i32);
+            assert_eq!(UizaStatus::from_i32(i as i32), Some(*s));
+        }
+        assert_eq!(UizaStatus::from_i32(-1), None);
+        assert_eq!(UizaStatus::from_i32(14), None);
+        assert_eq!(UizaStatus::Internal as i32, 13);
+    }
+
+    #[test]
+    fn http_mapping() {
+        assert_eq!(UizaStatus::from_http(200), UizaStatus::Ok);
+        assert_eq!(UizaStatus::from_http(400), UizaStatus::BadRequest);
+        assert_eq!(UizaStatus::from_http(401), UizaStatus::Unauthorized);
+        assert_eq!(UizaStatus::from_http(403), UizaStatus::Unauthorized);
+        assert_eq!(UizaStatus::from_http(404), UizaStatus::NotFound);
+        assert_eq!(UizaStatus::from_http(429), UizaStatus::RateLimited);
+        assert_eq!(UizaStatus::from_http(503), UizaStatus::ServerError);
+        assert_eq!(UizaStatus::from_http(302), UizaStatus::UnexpectedStatus);
+        assert_eq!(UizaStatus::from_http(418), UizaStatus::UnexpectedStatus);
+    }
+}

@@ -1,0 +1,79 @@
+//! Which certificate authorities a client trusts.
+//!
+//! Verification is never switched off. The default is the operating
+//! system's trust store, so that corporate CAs installed there work; where
+//! the system has none, the Mozilla roots bundled at build time are used.
+//! `uiza_client_set_ca_file` adds roots on top of that default, it does not
+//! replace it.
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use once_cell::sync::Lazy;
+use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts};
+
+use super::error::Error;
+
+/// A CA file larger than this is refused rather than read into memory.
+const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The system store, loaded once per process: reading and parsing it costs
+/// milliseconds, and it does not change under a running encoder.
+static DEFAULT_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
+    let native = rustls_native_certs::load_native_certs();
+    let certs: Vec<Certificate<'static>> = if native.certs.is_empty() {
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    } else {
+        native
+            .certs
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    };
+    Arc::new(certs)
+});
+
+/// The roots a client verifies servers against.
+#[derive(Clone, Debug, Default)]
+pub struct TrustRoots {
+    /// Roots from `uiza_client_set_ca_file`, trusted in addition to the default.
+    extra: Vec<Certificate<'static>>,
+}
+
+impl TrustRoots {
+    /// Reads a PEM file of one or more CA certificates.
+    pub fn with_ca_file(path: &Path) -> Result<TrustRoots, Error> {
+        let bad = |why: String| Error::invalid_argument(format!("CA file: {why}"));
+        let meta = fs::metadata(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        if meta.len() > MAX_CA_FILE_BYTES {
+            return Err(bad("it is larger than 16 MiB".to_owned()));
+        }
+        let pem = fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let mut extra = Vec::new();
+        for item in parse_pem(&pem) {
+            match item {
+                Ok(PemItem::Certificate(cert)) => extra.push(cert),
+                Ok(_) => {} // keys and other blocks are not roots; skip them
+                Err(_) => return Err(bad("it is not valid PEM".to_owned())),
+            }
+        }
+        if extra.is_empty() {
+            return Err(bad("it holds no PEM certificate".to_owned()));
+        }
+        Ok(TrustRoots { extra })
+    }
+
+    pub(crate) fn root_certs(&self) -> RootCerts {
+        if self.extra.is_empty() {
+            return RootCerts::Specific(DEFAULT_ROOTS.clone());
+        }
+        let mut all = Vec::with_capacity(DEFAULT_ROOTS.len() + self.extra.len());
+        all.extend(DEFAULT_ROOTS.iter().cloned());
+        all.extend(self.extra.iter().cloned());
+        RootCerts::Specific(Arc::new(all))
+    }
+}
