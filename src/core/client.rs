@@ -209,8 +209,8 @@ fn attempt(
 
     if (200..300).contains(&code) {
         let bytes = read?;
-        let entity = LiveEntity::parse(&bytes)
-            .map_err(|e| Failure::fatal(e.with_http_status(code)))?;
+        let entity =
+            LiveEntity::parse(&bytes).map_err(|e| Failure::fatal(e.with_http_status(code)))?;
         // serde_json accepted it, so it is UTF-8; the check is kept so that
         // a parser bug can never hand C invalid UTF-8.
         let body = String::from_utf8(bytes).map_err(|_| {

@@ -18,9 +18,8 @@ static DEFAULT: Lazy<Result<Client, Error>> = Lazy::new(|| {
         let raw = raw
             .into_string()
             .map_err(|_| Error::invalid_argument("UIZA_BASE_URL is not UTF-8"))?;
-        settings.base_url = super::request_path::BaseUrl::parse(&raw).map_err(|e| {
-            Error::invalid_argument(format!("UIZA_BASE_URL: {}", e.message))
-        })?;
+        settings.base_url = super::request_path::BaseUrl::parse(&raw)
+            .map_err(|e| Error::invalid_argument(format!("UIZA_BASE_URL: {}", e.message)))?;
     }
     Ok(Client::with_settings(settings))
 });

@@ -20,6 +20,26 @@ pub struct Error {
     pub http_status: Option<u16>,
 }
 
+/// An error document as `out_json` carries it, read back by C callers
+/// through `uiza_error_parse`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct ErrorDocument {
+    pub message: String,
+    pub error_type: String,
+    #[serde(default)]
+    pub http_status: Option<u16>,
+}
+
+impl ErrorDocument {
+    pub fn parse(json: &[u8]) -> Result<ErrorDocument, Error> {
+        serde_json::from_slice(json).map_err(|_| {
+            Error::invalid_argument(
+                "not an error document: expected {\"message\",\"error_type\",\"http_status\"}",
+            )
+        })
+    }
+}
+
 /// The body the Uiza API sends with 4xx/5xx responses.
 #[derive(Deserialize)]
 struct ApiErrorBody {
@@ -117,6 +137,16 @@ mod tests {
         assert_eq!(e.error_type, "http_error");
         assert!(e.message.contains("502"));
         assert_eq!(e.http_status, Some(502));
+    }
+
+    #[test]
+    fn documents_round_trip() {
+        let e = Error::from_http_response(401, br#"{"message":"m","error_type":"t"}"#);
+        let doc = ErrorDocument::parse(e.to_json().as_bytes()).unwrap();
+        assert_eq!(doc.message, "m");
+        assert_eq!(doc.error_type, "t");
+        assert_eq!(doc.http_status, Some(401));
+        assert!(ErrorDocument::parse(b"{}").is_err());
     }
 
     #[test]

@@ -17,6 +17,6 @@ pub mod trust;
 
 pub use client::{Client, Reset};
 pub use entity::LiveEntity;
-pub use error::Error;
+pub use error::{Error, ErrorDocument};
 pub use secret::ApiKey;
 pub use status::UizaStatus;

@@ -137,7 +137,9 @@ mod tests {
             "http://127.0.0.1:8080/v1/live_entities/a%2Fb/stream_key"
         );
         assert_eq!(
-            BaseUrl::parse("https://proxy.example/uiza").unwrap().as_str(),
+            BaseUrl::parse("https://proxy.example/uiza")
+                .unwrap()
+                .as_str(),
             "https://proxy.example/uiza"
         );
         for bad in [

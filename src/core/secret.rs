@@ -59,7 +59,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_keys_without_echoing_them() {
-        for bad in ["", "has space", "tab\there", "crlf\r\nX-Evil: 1", "caf\u{e9}", "\u{7f}"] {
+        for bad in [
+            "",
+            "has space",
+            "tab\there",
+            "crlf\r\nX-Evil: 1",
+            "caf\u{e9}",
+            "\u{7f}",
+        ] {
             let err = ApiKey::parse(bad).unwrap_err();
             assert_eq!(err.status, UizaStatus::InvalidArgument);
             if !bad.is_empty() {

@@ -41,7 +41,10 @@ pub fn classify(err: ureq::Error, budget: Duration) -> Error {
 pub fn budget_exhausted(budget: Duration) -> Error {
     Error::client(
         UizaStatus::Timeout,
-        format!("the call's time budget of {} ms ran out", budget.as_millis()),
+        format!(
+            "the call's time budget of {} ms ran out",
+            budget.as_millis()
+        ),
     )
 }
 
@@ -65,9 +68,6 @@ fn classify_io(e: io::Error, timeout: impl Fn() -> Error) -> Error {
             UizaStatus::ConnectionFailed,
             "the server closed the connection before the response was complete",
         ),
-        _ => Error::client(
-            UizaStatus::ConnectionFailed,
-            format!("network error: {e}"),
-        ),
+        _ => Error::client(UizaStatus::ConnectionFailed, format!("network error: {e}")),
     }
 }

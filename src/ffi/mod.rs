@@ -1,1 +1,23 @@
+//! The C ABI. Every `unsafe` line of the crate is in this module.
+//!
+//! Conventions, shared by every exported function:
+//! - each one runs inside [`boundary::guard`], so a panic becomes
+//!   `UIZA_STATUS_INTERNAL` instead of unwinding into C;
+//! - NULL is accepted anywhere and rejected with a status, and every free
+//!   function accepts NULL;
+//! - out-parameters are written last, once the result is known;
+//! - memory handed out is freed only by this library's free functions.
+//!
+//! `include/uiza.h` is generated from these items by cbindgen.
 #![allow(unsafe_code)]
+
+mod boundary;
+mod c_strings;
+pub mod client;
+pub mod entity;
+pub mod error_info;
+pub mod library;
+
+pub use client::UizaClient;
+pub use entity::UizaLiveEntity;
+pub use error_info::UizaError;

@@ -1,0 +1,35 @@
+//! The panic boundary. Unwinding into C is undefined behaviour, and a
+//! panic in a broadcast encoder's process must never take it down.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::core::Error;
+
+/// Runs `f`; a panic becomes `on_panic`. `AssertUnwindSafe` is sound here
+/// because nothing observed after a panic is left half-updated: shared
+/// state is only ever replaced whole (see `Client::update`).
+pub(crate) fn guard<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// Like [`guard`] for calls that produce an error document.
+pub(crate) fn guard_result<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::internal(
+            "internal error: the library caught a panic; please report it",
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_values() {
+        assert_eq!(guard(7, || panic!("boom")), 7);
+        assert_eq!(guard(7, || 1), 1);
+        let err = guard_result::<()>(|| panic!("boom")).unwrap_err();
+        assert_eq!(err.status, crate::core::UizaStatus::Internal);
+    }
+}

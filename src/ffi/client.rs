@@ -1,0 +1,250 @@
+//! `UizaClient` and the reset calls.
+
+use std::ffi::c_char;
+use std::path::Path;
+use std::ptr;
+use std::time::Duration;
+
+use super::boundary::{guard, guard_result};
+use super::c_strings::{deliver_json, str_arg};
+use crate::core::default_client::default_client;
+use crate::core::{ApiKey, Client, Error, UizaStatus};
+
+/// A client bound to one API key: its settings and a pool of keep-alive
+/// connections.
+///
+/// Thread safety: a `UizaClient` may be used by any number of threads at
+/// once, setters included; it needs no locking by the caller. It must not be
+/// freed while another thread is still inside a call that uses it.
+///
+/// Create it with `uiza_client_new()` and release it with
+/// `uiza_client_free()`. The API key it holds is wiped from memory when it
+/// is freed.
+pub struct UizaClient {
+    api_key: ApiKey,
+    client: Client,
+}
+
+/// Borrows the client behind a pointer, or explains why there is none.
+///
+/// # Safety
+/// `client` is NULL or a live pointer from `uiza_client_new`.
+unsafe fn client_ref<'a>(client: *const UizaClient) -> Result<&'a UizaClient, Error> {
+    // SAFETY: per the contract, non-NULL means live.
+    unsafe { client.as_ref() }.ok_or_else(|| Error::invalid_argument("client is NULL"))
+}
+
+fn status_of(result: Result<(), Error>) -> UizaStatus {
+    match result {
+        Ok(()) => UizaStatus::Ok,
+        Err(e) => e.status,
+    }
+}
+
+/// Creates a client that authenticates with `api_key`.
+///
+/// The key must be non-empty printable ASCII without whitespace; it is
+/// copied, so the caller may free its string afterwards. The base URL is
+/// `https://api.uiza.sh` (the `UIZA_BASE_URL` variable does not apply
+/// here; use `uiza_client_set_base_url()`), the timeout 30000 ms and the
+/// retries 2.
+///
+/// Returns NULL if `api_key` is NULL or invalid. Free the client with
+/// `uiza_client_free()`.
+///
+/// # Safety
+/// `api_key` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_new(api_key: *const c_char) -> *mut UizaClient {
+    guard(ptr::null_mut(), || {
+        // SAFETY: per the contract.
+        let key = unsafe { str_arg(api_key, "api_key") }.and_then(ApiKey::parse);
+        match key {
+            Ok(api_key) => Box::into_raw(Box::new(UizaClient {
+                api_key,
+                client: Client::default(),
+            })),
+            Err(_) => ptr::null_mut(),
+        }
+    })
+}
+
+/// Frees a client and wipes its API key. NULL is a no-op.
+///
+/// # Safety
+/// `client` is NULL or came from `uiza_client_new()`, was not freed before,
+/// and no other thread is using it.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
+    guard((), || {
+        if !client.is_null() {
+            // SAFETY: per the contract, this is the only owner left.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// Sets the base URL, such as `https://api.uiza.sh` or
+/// `http://127.0.0.1:8080` for a local sandbox. It must be an `http://` or
+/// `https://` URL with a host, and may carry a path prefix; user info, a
+/// query or a fragment are refused. Takes effect for calls started later.
+///
+/// Returns `UIZA_STATUS_INVALID_ARGUMENT` if `client` or `url` is NULL or
+/// the URL is invalid; the client is then unchanged.
+///
+/// # Safety
+/// `client` is NULL or live; `url` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_set_base_url(
+    client: *mut UizaClient,
+    url: *const c_char,
+) -> UizaStatus {
+    guard(UizaStatus::Internal, || {
+        // SAFETY: per the contract.
+        status_of(unsafe { client_ref(client) }.and_then(|c| {
+            let url = unsafe { str_arg(url, "url") }?;
+            c.client.set_base_url(url)
+        }))
+    })
+}
+
+/// Sets the time budget of one call, in milliseconds: connecting, TLS,
+/// every retry and every wait between retries included. When it runs out
+/// the call returns `UIZA_STATUS_TIMEOUT`. The default is 30000; 0 is
+/// refused with `UIZA_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `client` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_set_timeout_ms(
+    client: *mut UizaClient,
+    ms: u32,
+) -> UizaStatus {
+    guard(UizaStatus::Internal, || {
+        // SAFETY: per the contract.
+        status_of(
+            unsafe { client_ref(client) }
+                .and_then(|c| c.client.set_timeout(Duration::from_millis(u64::from(ms)))),
+        )
+    })
+}
+
+/// Sets how many times a failed attempt may be retried (the default is 2;
+/// 0 disables retries). Only connection failures and HTTP 429, 502, 503 and
+/// 504 are retried, and never beyond the call's time budget.
+///
+/// # Safety
+/// `client` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_set_max_retries(
+    client: *mut UizaClient,
+    n: u32,
+) -> UizaStatus {
+    guard(UizaStatus::Internal, || {
+        // SAFETY: per the contract.
+        status_of(unsafe { client_ref(client) }.map(|c| c.client.set_max_retries(n)))
+    })
+}
+
+/// Trusts the CA certificates in the PEM file `pem_path` in addition to the
+/// system's trust store. Use it for a private CA, such as a test server's.
+/// Verification can never be turned off.
+///
+/// The file is read at once. Returns `UIZA_STATUS_INVALID_ARGUMENT` if it
+/// cannot be read or holds no PEM certificate; the client is then
+/// unchanged. Connections already pooled are dropped.
+///
+/// # Safety
+/// `client` is NULL or live; `pem_path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_set_ca_file(
+    client: *mut UizaClient,
+    pem_path: *const c_char,
+) -> UizaStatus {
+    guard(UizaStatus::Internal, || {
+        // SAFETY: per the contract.
+        status_of(unsafe { client_ref(client) }.and_then(|c| {
+            let path = unsafe { str_arg(pem_path, "pem_path") }?;
+            c.client.set_ca_file(Path::new(path))
+        }))
+    })
+}
+
+/// Resets the ingest (stream) key of the live entity `id`:
+/// `PUT {base}/v1/live_entities/{id}/stream_key`. A broadcast already
+/// running with the old key is not interrupted.
+///
+/// `id` is non-empty UTF-8 of at most 256 bytes, without control
+/// characters, and not "." or "..". It is percent-encoded as one path
+/// segment.
+///
+/// On return `*out_json` always holds a string that the caller must free
+/// with `uiza_string_free()`:
+/// - on `UIZA_STATUS_OK`, the live entity as the API sent it (read it with
+///   `uiza_live_entity_parse()`);
+/// - otherwise `{"message": ..., "error_type": ..., "http_status": <int or
+///   null>}` (read it with `uiza_error_parse()`). API errors carry the
+///   server's message verbatim.
+///
+/// The only exceptions: if `out_json` is NULL the call returns
+/// `UIZA_STATUS_INVALID_ARGUMENT` and writes nothing; if memory runs out,
+/// `*out_json` is NULL and the status is `UIZA_STATUS_INTERNAL`.
+///
+/// The call blocks for at most the client's time budget.
+///
+/// # Safety
+/// `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+/// `out_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_reset_stream_key(
+    client: *mut UizaClient,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    if out_json.is_null() {
+        return UizaStatus::InvalidArgument;
+    }
+    let result = guard_result(|| {
+        // SAFETY: per the contract.
+        let c = unsafe { client_ref(client) }?;
+        let id = unsafe { str_arg(id, "id") }?;
+        Ok(c.client.reset_stream_key(&c.api_key, id)?.body)
+    });
+    // SAFETY: checked non-NULL above.
+    unsafe { deliver_json(result, out_json) }
+}
+
+/// The one-shot form of `uiza_client_reset_stream_key()`: no client to
+/// create or free.
+///
+/// It uses a client shared by the whole process, created on first use,
+/// whose connections are kept alive between calls. Its base URL is the
+/// `UIZA_BASE_URL` environment variable if that is set when the first
+/// one-shot call is made, else `https://api.uiza.sh`; its timeout and
+/// retries are the defaults. `api_key` is checked like in
+/// `uiza_client_new()` and is not kept after the call.
+///
+/// `*out_json` follows the same rules as for
+/// `uiza_client_reset_stream_key()`.
+///
+/// # Safety
+/// `api_key` and `id` are NULL or NUL-terminated strings; `out_json` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_reset_stream_key(
+    api_key: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    if out_json.is_null() {
+        return UizaStatus::InvalidArgument;
+    }
+    let result = guard_result(|| {
+        // SAFETY: per the contract.
+        let key = ApiKey::parse(unsafe { str_arg(api_key, "api_key") }?)?;
+        let id = unsafe { str_arg(id, "id") }?;
+        Ok(default_client()?.reset_stream_key(&key, id)?.body)
+    });
+    // SAFETY: checked non-NULL above.
+    unsafe { deliver_json(result, out_json) }
+}

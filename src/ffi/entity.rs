@@ -1,0 +1,274 @@
+//! `UizaLiveEntity`: typed access to a live entity, so that C callers need
+//! no JSON parser.
+
+use std::ffi::{c_char, CString};
+use std::ptr;
+
+use super::boundary::{guard, guard_result};
+use super::c_strings::{str_arg, write_out};
+use crate::core::{Error, LiveEntity, UizaStatus};
+
+/// A parsed live entity. Every string it returns is owned by it and stays
+/// valid until `uiza_live_entity_free()`.
+///
+/// Thread safety: an entity is immutable once parsed, so any number of
+/// threads may read it at once; it must not be freed while one still does.
+pub struct UizaLiveEntity {
+    id: Option<CString>,
+    name: Option<CString>,
+    description: Option<CString>,
+    ingest_url: Option<CString>,
+    ingest_key: Option<CString>,
+    playback_hls: Option<CString>,
+    region: Option<CString>,
+    status: Option<CString>,
+    created_at: Option<CString>,
+    updated_at: Option<CString>,
+    dvr: Option<bool>,
+    encode: Option<bool>,
+}
+
+impl UizaLiveEntity {
+    fn from_entity(e: LiveEntity) -> Result<UizaLiveEntity, Error> {
+        let c = |field: &str, value: Option<&str>| -> Result<Option<CString>, Error> {
+            value
+                .map(|v| {
+                    CString::new(v).map_err(|_| {
+                        Error::client(
+                            UizaStatus::InvalidResponse,
+                            format!("{field} contains a NUL character"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        Ok(UizaLiveEntity {
+            id: c("id", e.id.as_deref())?,
+            name: c("name", e.name.as_deref())?,
+            description: c("description", e.description.as_deref())?,
+            ingest_url: c("ingest.url", e.ingest_url())?,
+            ingest_key: c("ingest.key", e.ingest_key())?,
+            playback_hls: c("playback.hls", e.playback_hls())?,
+            region: c("region", e.region.as_deref())?,
+            status: c("status", e.status.as_deref())?,
+            created_at: c("created_at", e.created_at.as_deref())?,
+            updated_at: c("updated_at", e.updated_at.as_deref())?,
+            dvr: e.dvr,
+            encode: e.encode,
+        })
+    }
+}
+
+/// Parses `json`, such as the `out_json` of a successful reset, into a
+/// live entity.
+///
+/// Returns `UIZA_STATUS_OK` and sets `*out` to an entity to free with
+/// `uiza_live_entity_free()`. Otherwise `*out` is set to NULL (when `out`
+/// is not NULL) and the status is `UIZA_STATUS_INVALID_ARGUMENT` for a NULL
+/// or non-UTF-8 argument, or `UIZA_STATUS_INVALID_RESPONSE` for a document
+/// that is not a live entity with a string `ingest.key`.
+///
+/// # Safety
+/// `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_parse(
+    json: *const c_char,
+    out: *mut *mut UizaLiveEntity,
+) -> UizaStatus {
+    if out.is_null() {
+        return UizaStatus::InvalidArgument;
+    }
+    let result = guard_result(|| {
+        // SAFETY: per the contract.
+        let json = unsafe { str_arg(json, "json") }?;
+        UizaLiveEntity::from_entity(LiveEntity::parse(json.as_bytes())?)
+    });
+    let (status, value) = match result {
+        Ok(entity) => (UizaStatus::Ok, Box::into_raw(Box::new(entity))),
+        Err(e) => (e.status, ptr::null_mut()),
+    };
+    // SAFETY: checked non-NULL above.
+    unsafe { write_out(out, value) };
+    status
+}
+
+/// Frees an entity and the strings it returned. NULL is a no-op.
+///
+/// # Safety
+/// `entity` is NULL or came from `uiza_live_entity_parse()` and was not
+/// freed before.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_free(entity: *mut UizaLiveEntity) {
+    guard((), || {
+        if !entity.is_null() {
+            // SAFETY: per the contract, this is the only owner.
+            drop(unsafe { Box::from_raw(entity) });
+        }
+    })
+}
+
+/// Reads one string field; NULL for a NULL entity or an absent field.
+///
+/// # Safety
+/// `entity` is NULL or live.
+unsafe fn text(
+    entity: *const UizaLiveEntity,
+    field: fn(&UizaLiveEntity) -> &Option<CString>,
+) -> *const c_char {
+    guard(ptr::null(), || {
+        // SAFETY: per the contract.
+        unsafe { entity.as_ref() }
+            .and_then(|e| field(e).as_ref())
+            .map_or(ptr::null(), |s| s.as_ptr())
+    })
+}
+
+/// Reads one boolean field into `*out`; false when absent.
+///
+/// # Safety
+/// `entity` is NULL or live; `out` is NULL or writable.
+unsafe fn flag(
+    entity: *const UizaLiveEntity,
+    out: *mut bool,
+    field: fn(&UizaLiveEntity) -> Option<bool>,
+) -> bool {
+    guard(false, || {
+        // SAFETY: per the contract.
+        match unsafe { entity.as_ref() }.and_then(field) {
+            Some(value) if !out.is_null() => {
+                unsafe { write_out(out, value) };
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
+/// The new RTMP stream key (`ingest.key`). Always present in an entity
+/// that `uiza_live_entity_parse()` accepted; NULL only for a NULL entity.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_ingest_key(
+    entity: *const UizaLiveEntity,
+) -> *const c_char {
+    unsafe { text(entity, |e| &e.ingest_key) }
+}
+
+/// The RTMP ingest URL (`ingest.url`), or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_ingest_url(
+    entity: *const UizaLiveEntity,
+) -> *const c_char {
+    unsafe { text(entity, |e| &e.ingest_url) }
+}
+
+/// The live entity's id, or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_id(entity: *const UizaLiveEntity) -> *const c_char {
+    unsafe { text(entity, |e| &e.id) }
+}
+
+/// The name, or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_name(entity: *const UizaLiveEntity) -> *const c_char {
+    unsafe { text(entity, |e| &e.name) }
+}
+
+/// The description, or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_description(
+    entity: *const UizaLiveEntity,
+) -> *const c_char {
+    unsafe { text(entity, |e| &e.description) }
+}
+
+/// The HLS playback URL (`playback.hls`), or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_playback_hls(
+    entity: *const UizaLiveEntity,
+) -> *const c_char {
+    unsafe { text(entity, |e| &e.playback_hls) }
+}
+
+/// The region, such as "in-bangalore-1", or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_region(entity: *const UizaLiveEntity) -> *const c_char {
+    unsafe { text(entity, |e| &e.region) }
+}
+
+/// The status, such as "ready", or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_status(entity: *const UizaLiveEntity) -> *const c_char {
+    unsafe { text(entity, |e| &e.status) }
+}
+
+/// The creation time as the API sent it (RFC 3339), or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_created_at(
+    entity: *const UizaLiveEntity,
+) -> *const c_char {
+    unsafe { text(entity, |e| &e.created_at) }
+}
+
+/// The last update time as the API sent it (RFC 3339), or NULL if absent.
+///
+/// # Safety
+/// `entity` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_updated_at(
+    entity: *const UizaLiveEntity,
+) -> *const c_char {
+    unsafe { text(entity, |e| &e.updated_at) }
+}
+
+/// Reads the `dvr` flag. Returns true and sets `*out` when the entity has
+/// it; returns false (leaving `*out` alone) when the field is absent or an
+/// argument is NULL.
+///
+/// # Safety
+/// `entity` is NULL or live; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_dvr(
+    entity: *const UizaLiveEntity,
+    out: *mut bool,
+) -> bool {
+    unsafe { flag(entity, out, |e| e.dvr) }
+}
+
+/// Reads the `encode` flag, like `uiza_live_entity_dvr()`.
+///
+/// # Safety
+/// `entity` is NULL or live; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_live_entity_encode(
+    entity: *const UizaLiveEntity,
+    out: *mut bool,
+) -> bool {
+    unsafe { flag(entity, out, |e| e.encode) }
+}

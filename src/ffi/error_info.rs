@@ -1,0 +1,117 @@
+//! `UizaError`: typed access to an error document, a convenience for C
+//! callers. It is built from `out_json`, not from thread-local state, so it
+//! works the same when cgo moves a goroutine between threads.
+
+use std::ffi::{c_char, CString};
+use std::ptr;
+
+use super::boundary::{guard, guard_result};
+use super::c_strings::{str_arg, write_out};
+use crate::core::{Error, ErrorDocument, UizaStatus};
+
+/// A parsed error document. Its strings are owned by it and stay valid
+/// until `uiza_error_free()`.
+///
+/// Thread safety: immutable once parsed; any number of threads may read
+/// it at once, and it must not be freed while one still does.
+pub struct UizaError {
+    message: CString,
+    error_type: CString,
+    http_status: Option<u16>,
+}
+
+/// Parses the error document that a failed call left in `out_json`.
+///
+/// Returns `UIZA_STATUS_OK` and sets `*out` to an error to free with
+/// `uiza_error_free()`. Otherwise `*out` is set to NULL (when `out` is not
+/// NULL) and the status is `UIZA_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_error_parse(
+    json: *const c_char,
+    out: *mut *mut UizaError,
+) -> UizaStatus {
+    if out.is_null() {
+        return UizaStatus::InvalidArgument;
+    }
+    let result = guard_result(|| {
+        // SAFETY: per the contract.
+        let doc = ErrorDocument::parse(unsafe { str_arg(json, "json") }?.as_bytes())?;
+        let c = |s: String| {
+            CString::new(s)
+                .map_err(|_| Error::invalid_argument("the document contains a NUL character"))
+        };
+        Ok(UizaError {
+            message: c(doc.message)?,
+            error_type: c(doc.error_type)?,
+            http_status: doc.http_status,
+        })
+    });
+    let (status, value) = match result {
+        Ok(err) => (UizaStatus::Ok, Box::into_raw(Box::new(err))),
+        Err(e) => (e.status, ptr::null_mut()),
+    };
+    // SAFETY: checked non-NULL above.
+    unsafe { write_out(out, value) };
+    status
+}
+
+/// The human-readable message, such as "The live entity you requested
+/// does not exist.". NULL only for a NULL error.
+///
+/// # Safety
+/// `error` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c_char {
+    guard(ptr::null(), || {
+        // SAFETY: per the contract.
+        unsafe { error.as_ref() }.map_or(ptr::null(), |e| e.message.as_ptr())
+    })
+}
+
+/// The machine-readable type: the API's own (such as
+/// "invalid_request_error") or the library's (such as "timeout",
+/// "connection_error", "tls_error", "invalid_argument"). NULL only for a
+/// NULL error.
+///
+/// # Safety
+/// `error` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_error_type(error: *const UizaError) -> *const c_char {
+    guard(ptr::null(), || {
+        // SAFETY: per the contract.
+        unsafe { error.as_ref() }.map_or(ptr::null(), |e| e.error_type.as_ptr())
+    })
+}
+
+/// The HTTP status of the response the error came with, or -1 when there
+/// was none (the request failed before a response, or `error` is NULL).
+///
+/// # Safety
+/// `error` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_error_http_status(error: *const UizaError) -> i32 {
+    guard(-1, || {
+        // SAFETY: per the contract.
+        unsafe { error.as_ref() }
+            .and_then(|e| e.http_status)
+            .map_or(-1, i32::from)
+    })
+}
+
+/// Frees an error. NULL is a no-op.
+///
+/// # Safety
+/// `error` is NULL or came from `uiza_error_parse()` and was not freed
+/// before.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_error_free(error: *mut UizaError) {
+    guard((), || {
+        if !error.is_null() {
+            // SAFETY: per the contract, this is the only owner.
+            drop(unsafe { Box::from_raw(error) });
+        }
+    })
+}
