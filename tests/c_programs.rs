@@ -1,0 +1,103 @@
+//! C programs compiled with the system C compiler against include/uiza.h,
+//! linked to the built libuiza.so, and run against the sandbox.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use support::c_build::compile_c;
+use support::*;
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run C program");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "secret in program output: {text}");
+    }
+    out
+}
+
+/// Compiled once per test process: tests run in parallel threads and must
+/// not write the same binary at the same time.
+fn example() -> std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| compile_c("reset_stream_key", &["examples/c/reset_stream_key.c"], &[]))
+        .clone()
+}
+
+#[test]
+fn abi_test_passes_against_the_sandbox() {
+    let sb = sandbox();
+    let bin = compile_c("abi_test", &["tests/c/abi_test.c"], &["-pthread"]);
+    let out = run(Command::new(bin)
+        .env("UIZA_BASE_URL", sb.base_url())
+        .env("UIZA_API_KEY", DEFAULT_API_KEY)
+        .env("UIZA_ENTITY_ID", SEED_ENTITY_ID));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(sb.stats().resets >= 2 + 16 * 8);
+}
+
+#[test]
+fn example_prints_the_new_key_over_http_and_https() {
+    for sb in [sandbox(), tls_sandbox()] {
+        let mut cmd = Command::new(example());
+        cmd.arg(SEED_ENTITY_ID)
+            .env("UIZA_API_KEY", DEFAULT_API_KEY)
+            .env("UIZA_BASE_URL", sb.base_url());
+        if let Some(pem) = sb.ca_pem() {
+            cmd.env("UIZA_CA_FILE", write_temp_file("example-ca.pem", pem));
+        }
+        let out = run(&mut cmd);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        let entity = sb.entity(SEED_ENTITY_ID).unwrap();
+        let key = entity["ingest"]["key"].as_str().unwrap();
+        let url = entity["ingest"]["url"].as_str().unwrap();
+        assert!(stdout.contains(&format!("ingest key:  {key}\n")), "{stdout}");
+        assert!(stdout.contains(&format!("ingest url:  {url}\n")), "{stdout}");
+    }
+}
+
+#[test]
+fn example_explains_failures() {
+    let sb = sandbox();
+    let out = run(Command::new(example())
+        .arg("no-such-entity")
+        .env("UIZA_API_KEY", DEFAULT_API_KEY)
+        .env("UIZA_BASE_URL", sb.base_url()));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("The live entity you requested does not exist.") && stderr.contains("HTTP 404"),
+        "{stderr}"
+    );
+
+    let out = run(Command::new(example())
+        .arg(SEED_ENTITY_ID)
+        .env_remove("UIZA_API_KEY"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UIZA_API_KEY"));
+
+    let out = run(Command::new(example()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+
+    let tls = tls_sandbox();
+    let out = run(Command::new(example())
+        .arg(SEED_ENTITY_ID)
+        .env("UIZA_API_KEY", DEFAULT_API_KEY)
+        .env("UIZA_BASE_URL", tls.base_url())
+        .env_remove("UIZA_CA_FILE"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tls_error"));
+}
