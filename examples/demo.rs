@@ -18,11 +18,7 @@ use std::process::{Command, ExitCode};
 use uiza_sandbox::{Sandbox, SandboxConfig, DEFAULT_API_KEY, SEED_ENTITY_ID};
 
 fn main() -> ExitCode {
-    let example = c_build::compile_c(
-        "reset_stream_key",
-        &["examples/c/reset_stream_key.c"],
-        &[],
-    );
+    let example = c_build::compile_c("reset_stream_key", &["examples/c/reset_stream_key.c"], &[]);
     println!("built {}", example.display());
 
     let real_key = std::env::var("UIZA_API_KEY").ok().filter(|k| !k.is_empty());

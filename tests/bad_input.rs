@@ -106,10 +106,22 @@ fn null_out_pointers_and_null_clients() {
 
     let url = CString::new("http://127.0.0.1:1").unwrap();
     unsafe {
-        assert_eq!(uiza_client_set_base_url(ptr::null_mut(), url.as_ptr()), S::InvalidArgument);
-        assert_eq!(uiza_client_set_timeout_ms(ptr::null_mut(), 10), S::InvalidArgument);
-        assert_eq!(uiza_client_set_max_retries(ptr::null_mut(), 1), S::InvalidArgument);
-        assert_eq!(uiza_client_set_ca_file(ptr::null_mut(), url.as_ptr()), S::InvalidArgument);
+        assert_eq!(
+            uiza_client_set_base_url(ptr::null_mut(), url.as_ptr()),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            uiza_client_set_timeout_ms(ptr::null_mut(), 10),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            uiza_client_set_max_retries(ptr::null_mut(), 1),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            uiza_client_set_ca_file(ptr::null_mut(), url.as_ptr()),
+            S::InvalidArgument
+        );
         // Every free function accepts NULL.
         uiza_client_free(ptr::null_mut());
         uiza_string_free(ptr::null_mut());
@@ -118,8 +130,14 @@ fn null_out_pointers_and_null_clients() {
     }
     let c = TestClient::new(DEFAULT_API_KEY);
     unsafe {
-        assert_eq!(uiza_client_set_base_url(c.ptr(), ptr::null()), S::InvalidArgument);
-        assert_eq!(uiza_client_set_ca_file(c.ptr(), ptr::null()), S::InvalidArgument);
+        assert_eq!(
+            uiza_client_set_base_url(c.ptr(), ptr::null()),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            uiza_client_set_ca_file(c.ptr(), ptr::null()),
+            S::InvalidArgument
+        );
     }
 }
 
@@ -127,7 +145,14 @@ fn null_out_pointers_and_null_clients() {
 fn bad_settings_are_refused_and_leave_the_client_unchanged() {
     let sb = sandbox();
     let c = TestClient::for_sandbox(&sb);
-    for url in ["", "api.uiza.sh", "ftp://x", "https://u:p@x", "http://x/?q", "http://x/#f"] {
+    for url in [
+        "",
+        "api.uiza.sh",
+        "ftp://x",
+        "https://u:p@x",
+        "http://x/?q",
+        "http://x/#f",
+    ] {
         assert_eq!(c.set_base_url(url), S::InvalidArgument, "{url}");
     }
     assert_eq!(c.set_timeout_ms(0), S::InvalidArgument);
@@ -149,21 +174,39 @@ fn bad_base_url_from_the_environment_is_reported_by_the_one_shot_call() {
 
 #[test]
 fn parse_functions_refuse_bad_documents() {
-    let mut entity: *mut UizaLiveEntity = 1usize as *mut _;
-    let mut error: *mut UizaError = 1usize as *mut _;
+    let mut entity: *mut UizaLiveEntity = ptr::dangling_mut();
+    let mut error: *mut UizaError = ptr::dangling_mut();
     unsafe {
-        assert_eq!(uiza_live_entity_parse(ptr::null(), &mut entity), S::InvalidArgument);
+        assert_eq!(
+            uiza_live_entity_parse(ptr::null(), &mut entity),
+            S::InvalidArgument
+        );
         assert!(entity.is_null(), "*out is reset to NULL on failure");
-        assert_eq!(uiza_live_entity_parse(ptr::null(), ptr::null_mut()), S::InvalidArgument);
+        assert_eq!(
+            uiza_live_entity_parse(ptr::null(), ptr::null_mut()),
+            S::InvalidArgument
+        );
         let not_entity = CString::new(r#"{"ingest":{"key":1}}"#).unwrap();
-        assert_eq!(uiza_live_entity_parse(not_entity.as_ptr(), &mut entity), S::InvalidResponse);
+        assert_eq!(
+            uiza_live_entity_parse(not_entity.as_ptr(), &mut entity),
+            S::InvalidResponse
+        );
         let nul_inside = CString::new(r#"{"ingest":{"key":"a\u0000b"}}"#).unwrap();
-        assert_eq!(uiza_live_entity_parse(nul_inside.as_ptr(), &mut entity), S::InvalidResponse);
+        assert_eq!(
+            uiza_live_entity_parse(nul_inside.as_ptr(), &mut entity),
+            S::InvalidResponse
+        );
 
-        assert_eq!(uiza_error_parse(ptr::null(), &mut error), S::InvalidArgument);
+        assert_eq!(
+            uiza_error_parse(ptr::null(), &mut error),
+            S::InvalidArgument
+        );
         assert!(error.is_null());
         let not_error = CString::new("[1,2]").unwrap();
-        assert_eq!(uiza_error_parse(not_error.as_ptr(), &mut error), S::InvalidArgument);
+        assert_eq!(
+            uiza_error_parse(not_error.as_ptr(), &mut error),
+            S::InvalidArgument
+        );
 
         // Accessors on NULL are NULL/false/-1, not a crash.
         assert!(uiza_live_entity_ingest_key(ptr::null()).is_null());

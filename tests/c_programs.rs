@@ -59,12 +59,22 @@ fn example_prints_the_new_key_over_http_and_https() {
         }
         let out = run(&mut cmd);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let entity = sb.entity(SEED_ENTITY_ID).unwrap();
         let key = entity["ingest"]["key"].as_str().unwrap();
         let url = entity["ingest"]["url"].as_str().unwrap();
-        assert!(stdout.contains(&format!("ingest key:  {key}\n")), "{stdout}");
-        assert!(stdout.contains(&format!("ingest url:  {url}\n")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("ingest key:  {key}\n")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("ingest url:  {url}\n")),
+            "{stdout}"
+        );
     }
 }
 
@@ -78,7 +88,8 @@ fn example_explains_failures() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("The live entity you requested does not exist.") && stderr.contains("HTTP 404"),
+        stderr.contains("The live entity you requested does not exist.")
+            && stderr.contains("HTTP 404"),
         "{stderr}"
     );
 
@@ -88,7 +99,7 @@ fn example_explains_failures() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("UIZA_API_KEY"));
 
-    let out = run(Command::new(example()));
+    let out = run(&mut Command::new(example()));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
 

@@ -92,5 +92,9 @@ fn sixteen_threads_share_one_client() {
     assert_eq!(distinct.len(), 160, "every reset returned a fresh key");
     let stats = sb.stats();
     assert_eq!(stats.api_requests, 160);
-    assert!(stats.connections <= 32, "pool not shared: {} connections", stats.connections);
+    assert!(
+        stats.connections <= 32,
+        "pool not shared: {} connections",
+        stats.connections
+    );
 }

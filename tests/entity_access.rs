@@ -22,20 +22,50 @@ fn a_reset_entity_reads_field_by_field() {
     assert_eq!(out.status, S::Ok);
     let json = CString::new(out.json.clone()).unwrap();
     let mut e: *mut UizaLiveEntity = ptr::null_mut();
-    assert_eq!(unsafe { uiza_live_entity_parse(json.as_ptr(), &mut e) }, S::Ok);
+    assert_eq!(
+        unsafe { uiza_live_entity_parse(json.as_ptr(), &mut e) },
+        S::Ok
+    );
     let server = sb.entity(SEED_ENTITY_ID).unwrap();
     let s = |v: &serde_json::Value| v.as_str().map(str::to_owned);
     unsafe {
-        assert_eq!(text(uiza_live_entity_ingest_key(e)), s(&server["ingest"]["key"]));
-        assert_eq!(text(uiza_live_entity_ingest_url(e)), s(&server["ingest"]["url"]));
-        assert_eq!(text(uiza_live_entity_id(e)).as_deref(), Some(SEED_ENTITY_ID));
-        assert_eq!(text(uiza_live_entity_name(e)).as_deref(), Some("Test Event Updated"));
-        assert_eq!(text(uiza_live_entity_description(e)).as_deref(), Some("Event for Test"));
-        assert_eq!(text(uiza_live_entity_playback_hls(e)), s(&server["playback"]["hls"]));
-        assert_eq!(text(uiza_live_entity_region(e)).as_deref(), Some("in-bangalore-1"));
+        assert_eq!(
+            text(uiza_live_entity_ingest_key(e)),
+            s(&server["ingest"]["key"])
+        );
+        assert_eq!(
+            text(uiza_live_entity_ingest_url(e)),
+            s(&server["ingest"]["url"])
+        );
+        assert_eq!(
+            text(uiza_live_entity_id(e)).as_deref(),
+            Some(SEED_ENTITY_ID)
+        );
+        assert_eq!(
+            text(uiza_live_entity_name(e)).as_deref(),
+            Some("Test Event Updated")
+        );
+        assert_eq!(
+            text(uiza_live_entity_description(e)).as_deref(),
+            Some("Event for Test")
+        );
+        assert_eq!(
+            text(uiza_live_entity_playback_hls(e)),
+            s(&server["playback"]["hls"])
+        );
+        assert_eq!(
+            text(uiza_live_entity_region(e)).as_deref(),
+            Some("in-bangalore-1")
+        );
         assert_eq!(text(uiza_live_entity_status(e)).as_deref(), Some("ready"));
-        assert_eq!(text(uiza_live_entity_created_at(e)).as_deref(), Some("2019-12-11T02:47:04Z"));
-        assert_eq!(text(uiza_live_entity_updated_at(e)), s(&server["updated_at"]));
+        assert_eq!(
+            text(uiza_live_entity_created_at(e)).as_deref(),
+            Some("2019-12-11T02:47:04Z")
+        );
+        assert_eq!(
+            text(uiza_live_entity_updated_at(e)),
+            s(&server["updated_at"])
+        );
         let (mut dvr, mut encode) = (false, true);
         assert!(uiza_live_entity_dvr(e, &mut dvr));
         assert!(uiza_live_entity_encode(e, &mut encode));
@@ -77,14 +107,15 @@ fn error_documents_read_field_by_field() {
             text(uiza_error_message(err)).as_deref(),
             Some("The live entity you requested does not exist.")
         );
-        assert_eq!(text(uiza_error_type(err)).as_deref(), Some("invalid_request_error"));
+        assert_eq!(
+            text(uiza_error_type(err)).as_deref(),
+            Some("invalid_request_error")
+        );
         assert_eq!(uiza_error_http_status(err), 404);
         uiza_error_free(err);
     }
-    let client_side = CString::new(
-        r#"{"message":"m","error_type":"timeout","http_status":null}"#,
-    )
-    .unwrap();
+    let client_side =
+        CString::new(r#"{"message":"m","error_type":"timeout","http_status":null}"#).unwrap();
     unsafe {
         assert_eq!(uiza_error_parse(client_side.as_ptr(), &mut err), S::Ok);
         assert_eq!(uiza_error_http_status(err), -1);

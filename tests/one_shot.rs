@@ -34,7 +34,10 @@ fn one_shot_resets_and_reuses_its_connection() {
     assert!(after.resets - before.resets >= 5);
     // Other tests in this process may open their own connections at the
     // same time; this test's five calls must not each open one.
-    assert!(after.connections - before.connections <= 2, "{before:?} -> {after:?}");
+    assert!(
+        after.connections - before.connections <= 2,
+        "{before:?} -> {after:?}"
+    );
 }
 
 #[test]
@@ -44,6 +47,9 @@ fn one_shot_maps_errors_like_the_client() {
     assert_eq!(out.status, S::Unauthorized);
     let out = one_shot(DEFAULT_API_KEY, "missing");
     assert_eq!(out.status, S::NotFound);
-    assert_eq!(out.message(), "The live entity you requested does not exist.");
+    assert_eq!(
+        out.message(),
+        "The live entity you requested does not exist."
+    );
     let _ = sb;
 }

@@ -15,7 +15,9 @@ fn retryable_statuses_are_retried_up_to_the_limit() {
     assert_eq!(c.set_max_retries(2), S::Ok);
     for code in [502, 503, 504] {
         sb.clear();
-        sb.push_fault(fault(&format!(r#"{{"kind":"status","status":{code},"times":2}}"#)));
+        sb.push_fault(fault(&format!(
+            r#"{{"kind":"status","status":{code},"times":2}}"#
+        )));
         let out = c.reset(SEED_ENTITY_ID);
         assert_eq!(out.status, S::Ok, "{code}: {}", out.json);
         assert_eq!(sb.stats().api_requests, 3, "{code}: 2 failures + 1 success");
@@ -108,7 +110,9 @@ fn a_wait_beyond_the_budget_is_not_started() {
     let c = TestClient::for_sandbox(&sb);
     c.set_max_retries(3);
     c.set_timeout_ms(1000);
-    sb.push_fault(fault(r#"{"kind":"status","status":429,"retry_after":"30"}"#));
+    sb.push_fault(fault(
+        r#"{"kind":"status","status":429,"retry_after":"30"}"#,
+    ));
     let start = Instant::now();
     let out = c.reset(SEED_ENTITY_ID);
     assert_eq!(out.status, S::RateLimited, "the real reason, not TIMEOUT");

@@ -35,7 +35,10 @@ fn api_errors_keep_the_servers_message_verbatim() {
 
     let out = c.reset("no-such-entity");
     assert_eq!(out.status, S::NotFound);
-    assert_eq!(out.message(), "The live entity you requested does not exist.");
+    assert_eq!(
+        out.message(),
+        "The live entity you requested does not exist."
+    );
     assert_eq!(out.error_type(), "invalid_request_error");
     assert_eq!(out.http_status(), Some(404));
 
@@ -137,9 +140,7 @@ fn slow_drip_body_cannot_outlast_the_budget() {
     let sb = sandbox();
     let c = client(&sb);
     assert_eq!(c.set_timeout_ms(500), S::Ok);
-    sb.push_fault(fault(
-        r#"{"kind":"drip","chunk_bytes":1,"interval_ms":50}"#,
-    ));
+    sb.push_fault(fault(r#"{"kind":"drip","chunk_bytes":1,"interval_ms":50}"#));
     let start = Instant::now();
     let out = c.reset(SEED_ENTITY_ID);
     assert_eq!(out.status, S::Timeout, "{}", out.json);

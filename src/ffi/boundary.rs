@@ -21,6 +21,17 @@ pub(crate) fn guard_result<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T,
     })
 }
 
+/// The id that makes a reset panic when the `test-hooks` feature is on.
+pub const TEST_PANIC_ID: &str = "__uiza_test_panic__";
+
+/// With `test-hooks`, panics for [`TEST_PANIC_ID`] so that tests can prove
+/// the boundary above; otherwise compiled to nothing.
+pub(crate) fn test_hook(id: &str) {
+    if cfg!(feature = "test-hooks") && id == TEST_PANIC_ID {
+        panic!("test hook: forced panic inside an exported function");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::ptr;
 use std::time::Duration;
 
-use super::boundary::{guard, guard_result};
+use super::boundary::{guard, guard_result, test_hook};
 use super::c_strings::{deliver_json, str_arg};
 use crate::core::default_client::default_client;
 use crate::core::{ApiKey, Client, Error, UizaStatus};
@@ -208,6 +208,7 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key(
         // SAFETY: per the contract.
         let c = unsafe { client_ref(client) }?;
         let id = unsafe { str_arg(id, "id") }?;
+        test_hook(id);
         Ok(c.client.reset_stream_key(&c.api_key, id)?.body)
     });
     // SAFETY: checked non-NULL above.
@@ -243,6 +244,7 @@ pub unsafe extern "C" fn uiza_reset_stream_key(
         // SAFETY: per the contract.
         let key = ApiKey::parse(unsafe { str_arg(api_key, "api_key") }?)?;
         let id = unsafe { str_arg(id, "id") }?;
+        test_hook(id);
         Ok(default_client()?.reset_stream_key(&key, id)?.body)
     });
     // SAFETY: checked non-NULL above.

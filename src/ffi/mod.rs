@@ -11,7 +11,7 @@
 //! `include/uiza.h` is generated from these items by cbindgen.
 #![allow(unsafe_code)]
 
-mod boundary;
+pub mod boundary;
 mod c_strings;
 pub mod client;
 pub mod entity;

@@ -46,7 +46,9 @@ pub fn compile_c(name: &str, sources: &[&str], extra_flags: &[&str]) -> PathBuf 
         .arg(format!("-L{}", lib_dir.display()))
         .arg("-luiza")
         .arg(format!("-Wl,-rpath,{}", lib_dir.display()));
-    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
     assert!(
         output.status.success(),
         "{cc} failed for {name}:\n{}{}",

@@ -53,12 +53,21 @@ impl Outcome {
             .to_owned();
         unsafe { uiza_string_free(out) };
         for secret in SECRETS {
-            assert!(!json.contains(secret), "secret leaked into out_json: {json}");
+            assert!(
+                !json.contains(secret),
+                "secret leaked into out_json: {json}"
+            );
         }
         let doc: serde_json::Value = serde_json::from_str(&json).expect("out_json is JSON");
         if status != UizaStatus::Ok {
-            assert!(doc["message"].as_str().is_some_and(|m| !m.is_empty()), "{json}");
-            assert!(doc["error_type"].as_str().is_some_and(|t| !t.is_empty()), "{json}");
+            assert!(
+                doc["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{json}"
+            );
+            assert!(
+                doc["error_type"].as_str().is_some_and(|t| !t.is_empty()),
+                "{json}"
+            );
             assert!(doc.get("http_status").is_some(), "{json}");
         }
         Outcome { status, json, doc }

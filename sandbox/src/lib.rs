@@ -1,0 +1,198 @@
+//! A local stand-in for the Uiza live-entity API, for testing the `uiza`
+//! client: the real `PUT /v1/live_entities/:id/stream_key` behaviour on an
+//! in-memory store, plus a queue of injected faults (slow, broken, or
+//! malformed responses, dropped connections).
+//!
+//! Rust tests start it in-process with [`Sandbox::start`]; other languages
+//! run the `uiza-sandbox` binary and drive it through `/__admin/`.
+
+mod admin;
+mod body;
+mod clock;
+mod faults;
+mod http_util;
+mod log;
+mod routes;
+mod seed;
+mod server;
+mod state;
+mod tls;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+pub use faults::{Fault, FaultKind};
+pub use log::set_request_logging;
+pub use seed::SEED_ENTITY_ID;
+pub use state::{RecordedRequest, Stats};
+
+use state::SharedState;
+
+/// The API key a sandbox accepts when none is configured.
+pub const DEFAULT_API_KEY: &str = "uap-sandbox-0123456789abcdef0123456789abcdef-00000000";
+
+/// Worker threads of each sandbox's runtime: enough for a slow (drip,
+/// delay) response not to stall the next request, small for a 2-core box.
+const WORKER_THREADS: usize = 2;
+
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Authorization values accepted verbatim.
+    pub api_keys: Vec<String>,
+    /// Serve HTTPS with a freshly generated CA (see [`Sandbox::ca_pem`]).
+    pub tls: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            api_keys: vec![DEFAULT_API_KEY.to_owned()],
+            tls: false,
+        }
+    }
+}
+
+/// A running sandbox server. Dropping it stops the server: the listener is
+/// closed and open connections are cut before `drop` returns.
+pub struct Sandbox {
+    state: Arc<SharedState>,
+    addr: SocketAddr,
+    base_url: String,
+    ca_pem: Option<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds, then serves on a runtime of its own in background threads,
+    /// so it works from sync and async tests alike. Returns once the socket
+    /// is listening (connections made right away wait in the backlog).
+    pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
+        log::enable_from_env();
+        let tls = if config.tls {
+            Some(tls::generate()?)
+        } else {
+            None
+        };
+
+        let std_listener = std::net::TcpListener::bind(config.listen)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKER_THREADS)
+            .thread_name("uiza-sandbox-worker")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+
+        let state = Arc::new(SharedState::new(config.api_keys));
+        let acceptor = tls
+            .as_ref()
+            .map(|t| tokio_rustls::TlsAcceptor::from(Arc::clone(&t.config)));
+        let (shutdown, shutdown_rx) = oneshot::channel();
+        let server_state = Arc::clone(&state);
+        // The runtime lives and dies on this thread: dropping a runtime from
+        // inside another runtime's async context panics, and a test may well
+        // drop its Sandbox from a #[tokio::test].
+        let thread = std::thread::Builder::new()
+            .name("uiza-sandbox".into())
+            .spawn(move || {
+                runtime.block_on(server::run(listener, server_state, acceptor, shutdown_rx));
+                // Dropping the runtime cancels every connection task and
+                // waits for the worker threads, closing all sockets.
+                drop(runtime);
+            })?;
+
+        let scheme = if config.tls { "https" } else { "http" };
+        Ok(Sandbox {
+            state,
+            addr,
+            base_url: format!("{scheme}://{}", dialable(addr)),
+            ca_pem: tls.map(|t| t.ca_pem),
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://...`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// PEM of the CA that signed the server certificate, when serving TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// Queues `fault` behind any already queued. A fault with `times: 0`
+    /// would never apply and is ignored.
+    pub fn push_fault(&self, fault: Fault) {
+        self.state.push_fault(fault);
+    }
+
+    /// Drops queued faults, zeroes the counters and forgets the last
+    /// request. Stored entities are kept.
+    pub fn clear(&self) {
+        self.state.clear();
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.state.stats()
+    }
+
+    /// The most recent request under `/v1/`.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        self.state.last_request()
+    }
+
+    pub fn entity(&self, id: &str) -> Option<serde_json::Value> {
+        self.state.entity(id)
+    }
+
+    /// Stores `entity` under its `"id"` (replacing any entity with that
+    /// id). A value without a string `"id"` is ignored.
+    pub fn insert_entity(&self, entity: serde_json::Value) {
+        self.state.insert_entity(entity);
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The address a client should dial: a wildcard bind is reachable on
+/// loopback, which the TLS certificate also covers.
+fn dialable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        _ => addr,
+    }
+}
