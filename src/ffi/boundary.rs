@@ -21,13 +21,16 @@ pub(crate) fn guard_result<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T,
     })
 }
 
-/// The id that makes a reset panic when the `test-hooks` feature is on.
+/// The id that makes a reset panic in debug builds.
 pub const TEST_PANIC_ID: &str = "__uiza_test_panic__";
 
-/// With `test-hooks`, panics for [`TEST_PANIC_ID`] so that tests can prove
-/// the boundary above; otherwise compiled to nothing.
+/// In debug builds (the ones tests use, from Rust and from C alike), panics
+/// for [`TEST_PANIC_ID`] so that tests can prove the boundary above. A
+/// cargo feature would be cleaner on paper, but it makes `cargo build` and
+/// `cargo test` produce two different libuiza.so at the same path. Release
+/// builds compile this to nothing.
 pub(crate) fn test_hook(id: &str) {
-    if cfg!(feature = "test-hooks") && id == TEST_PANIC_ID {
+    if cfg!(debug_assertions) && id == TEST_PANIC_ID {
         panic!("test hook: forced panic inside an exported function");
     }
 }

@@ -6,14 +6,22 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `target/<profile>`: the folder holding libuiza.so. Test binaries live in
-/// `target/<profile>/deps`, examples in `target/<profile>/examples`.
+/// `target/<profile>`. Test binaries live in `target/<profile>/deps`,
+/// examples in `target/<profile>/examples`.
 pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     exe.parent()
         .and_then(Path::parent)
         .expect("binary is inside target/<profile>/<dir>")
         .to_path_buf()
+}
+
+/// The folder holding the libuiza.so that this very test or example was
+/// built with. Cargo always writes it to `deps/`; it copies it up to
+/// `target/<profile>/` only for `cargo build`, so that copy may be stale or
+/// missing under `cargo test`.
+pub fn lib_dir() -> PathBuf {
+    profile_dir().join("deps")
 }
 
 pub fn repo_root() -> PathBuf {
@@ -25,13 +33,13 @@ pub fn repo_root() -> PathBuf {
 /// warnings as errors. Panics with the compiler's output on failure.
 pub fn compile_c(name: &str, sources: &[&str], extra_flags: &[&str]) -> PathBuf {
     let root = repo_root();
-    let lib_dir = profile_dir();
+    let lib_dir = lib_dir();
     assert!(
         lib_dir.join("libuiza.so").exists(),
         "{} has no libuiza.so; build the crate first",
         lib_dir.display()
     );
-    let out_dir = lib_dir.join("c");
+    let out_dir = profile_dir().join("c");
     std::fs::create_dir_all(&out_dir).expect("create target/<profile>/c");
     let out = out_dir.join(name);
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
