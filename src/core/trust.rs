@@ -22,20 +22,27 @@ const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// milliseconds, and it does not change under a running encoder.
 static DEFAULT_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
     let native = rustls_native_certs::load_native_certs();
-    let certs: Vec<Certificate<'static>> = if native.certs.is_empty() {
+    Arc::new(system_or_mozilla(
+        native.certs.iter().map(|der| der.as_ref()).collect(),
+    ))
+});
+
+/// The system's roots, or the bundled Mozilla roots when it has none (a
+/// minimal container without ca-certificates, say).
+fn system_or_mozilla(system: Vec<&[u8]>) -> Vec<Certificate<'static>> {
+    let chosen: Vec<&[u8]> = if system.is_empty() {
         webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
-            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .map(|der| der.as_ref())
             .collect()
     } else {
-        native
-            .certs
-            .iter()
-            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-            .collect()
+        system
     };
-    Arc::new(certs)
-});
+    chosen
+        .into_iter()
+        .map(|der| Certificate::from_der(der).to_owned())
+        .collect()
+}
 
 /// The roots a client verifies servers against.
 #[derive(Clone, Debug, Default)]
@@ -75,5 +82,33 @@ impl TrustRoots {
         all.extend(DEFAULT_ROOTS.iter().cloned());
         all.extend(self.extra.iter().cloned());
         RootCerts::Specific(Arc::new(all))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_system_store_falls_back_to_the_mozilla_roots() {
+        let roots = system_or_mozilla(Vec::new());
+        assert_eq!(roots.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
+        assert!(roots.len() > 100);
+        let own: &[u8] = b"not really DER";
+        assert_eq!(system_or_mozilla(vec![own]).len(), 1);
+    }
+
+    #[test]
+    fn ca_files_must_hold_a_certificate() {
+        let dir = std::env::temp_dir().join(format!("uiza-trust-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        assert!(TrustRoots::with_ca_file(&empty).is_err());
+        assert!(TrustRoots::with_ca_file(&dir.join("missing.pem")).is_err());
+        let broken = dir.join("broken.pem");
+        std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\n!!!\n").unwrap();
+        assert!(TrustRoots::with_ca_file(&broken).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
