@@ -8,7 +8,7 @@
 use std::ffi::{c_char, CStr};
 use std::ptr;
 
-use crate::core::{Error, UizaStatus};
+use crate::core::Error;
 
 /// Borrows a NUL-terminated UTF-8 argument. `what` names the parameter in
 /// the error message.
@@ -51,38 +51,6 @@ pub(crate) fn malloc_string(s: &str) -> *mut c_char {
 pub(crate) unsafe fn free_string(s: *mut c_char) {
     // SAFETY: per the contract, `s` is NULL or a live malloc allocation.
     unsafe { libc::free(s as *mut libc::c_void) }
-}
-
-/// Writes `value` through an out-pointer that was checked to be non-NULL.
-///
-/// # Safety
-/// `out` is non-NULL, aligned and writable.
-pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
-    // SAFETY: per the contract. `write` does not drop the old (garbage) value.
-    unsafe { out.write(value) }
-}
-
-/// Hands the outcome of a call to C through `*out_json` (the body on
-/// success, the error document otherwise) and returns its status.
-///
-/// # Safety
-/// `out_json` is non-NULL, aligned and writable.
-pub(crate) unsafe fn deliver_json(
-    result: Result<String, Error>,
-    out_json: *mut *mut c_char,
-) -> UizaStatus {
-    let (status, doc) = match result {
-        Ok(body) => (UizaStatus::Ok, body),
-        Err(e) => (e.status, e.to_json()),
-    };
-    let copy = malloc_string(&doc);
-    // SAFETY: per the contract.
-    unsafe { write_out(out_json, copy) };
-    if copy.is_null() {
-        UizaStatus::Internal
-    } else {
-        status
-    }
 }
 
 #[cfg(test)]

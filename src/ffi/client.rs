@@ -5,8 +5,9 @@ use std::path::Path;
 use std::ptr;
 use std::time::Duration;
 
-use super::boundary::{guard, guard_result, test_hook};
-use super::c_strings::{deliver_json, str_arg};
+use super::boundary::{guard, test_hook};
+use super::c_strings::str_arg;
+use super::outputs::json_call;
 use crate::core::default_client::default_client;
 use crate::core::{ApiKey, Client, Error, UizaStatus};
 
@@ -201,18 +202,15 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key(
     id: *const c_char,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    if out_json.is_null() {
-        return UizaStatus::InvalidArgument;
+    // SAFETY: per the contract.
+    unsafe {
+        json_call(out_json, || {
+            let c = client_ref(client)?;
+            let id = str_arg(id, "id")?;
+            test_hook(id);
+            Ok(c.client.reset_stream_key(&c.api_key, id)?.body)
+        })
     }
-    let result = guard_result(|| {
-        // SAFETY: per the contract.
-        let c = unsafe { client_ref(client) }?;
-        let id = unsafe { str_arg(id, "id") }?;
-        test_hook(id);
-        Ok(c.client.reset_stream_key(&c.api_key, id)?.body)
-    });
-    // SAFETY: checked non-NULL above.
-    unsafe { deliver_json(result, out_json) }
 }
 
 /// The one-shot form of `uiza_client_reset_stream_key()`: no client to
@@ -237,16 +235,13 @@ pub unsafe extern "C" fn uiza_reset_stream_key(
     id: *const c_char,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    if out_json.is_null() {
-        return UizaStatus::InvalidArgument;
+    // SAFETY: per the contract.
+    unsafe {
+        json_call(out_json, || {
+            let key = ApiKey::parse(str_arg(api_key, "api_key")?)?;
+            let id = str_arg(id, "id")?;
+            test_hook(id);
+            Ok(default_client()?.reset_stream_key(&key, id)?.body)
+        })
     }
-    let result = guard_result(|| {
-        // SAFETY: per the contract.
-        let key = ApiKey::parse(unsafe { str_arg(api_key, "api_key") }?)?;
-        let id = unsafe { str_arg(id, "id") }?;
-        test_hook(id);
-        Ok(default_client()?.reset_stream_key(&key, id)?.body)
-    });
-    // SAFETY: checked non-NULL above.
-    unsafe { deliver_json(result, out_json) }
 }

@@ -4,8 +4,9 @@
 use std::ffi::{c_char, CString};
 use std::ptr;
 
-use super::boundary::{guard, guard_result};
-use super::c_strings::{str_arg, write_out};
+use super::boundary::guard;
+use super::c_strings::str_arg;
+use super::outputs::{object_call, write_out};
 use crate::core::{Error, LiveEntity, UizaStatus};
 
 /// A parsed live entity. Every string it returns is owned by it and stays
@@ -75,21 +76,13 @@ pub unsafe extern "C" fn uiza_live_entity_parse(
     json: *const c_char,
     out: *mut *mut UizaLiveEntity,
 ) -> UizaStatus {
-    if out.is_null() {
-        return UizaStatus::InvalidArgument;
+    // SAFETY: per the contract.
+    unsafe {
+        object_call(out, || {
+            let json = str_arg(json, "json")?;
+            UizaLiveEntity::from_entity(LiveEntity::parse(json.as_bytes())?)
+        })
     }
-    let result = guard_result(|| {
-        // SAFETY: per the contract.
-        let json = unsafe { str_arg(json, "json") }?;
-        UizaLiveEntity::from_entity(LiveEntity::parse(json.as_bytes())?)
-    });
-    let (status, value) = match result {
-        Ok(entity) => (UizaStatus::Ok, Box::into_raw(Box::new(entity))),
-        Err(e) => (e.status, ptr::null_mut()),
-    };
-    // SAFETY: checked non-NULL above.
-    unsafe { write_out(out, value) };
-    status
 }
 
 /// Frees an entity and the strings it returned. NULL is a no-op.

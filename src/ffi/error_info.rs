@@ -5,8 +5,9 @@
 use std::ffi::{c_char, CString};
 use std::ptr;
 
-use super::boundary::{guard, guard_result};
-use super::c_strings::{str_arg, write_out};
+use super::boundary::guard;
+use super::c_strings::str_arg;
+use super::outputs::object_call;
 use crate::core::{Error, ErrorDocument, UizaStatus};
 
 /// A parsed error document. Its strings are owned by it and stay valid
@@ -33,29 +34,21 @@ pub unsafe extern "C" fn uiza_error_parse(
     json: *const c_char,
     out: *mut *mut UizaError,
 ) -> UizaStatus {
-    if out.is_null() {
-        return UizaStatus::InvalidArgument;
-    }
-    let result = guard_result(|| {
-        // SAFETY: per the contract.
-        let doc = ErrorDocument::parse(unsafe { str_arg(json, "json") }?.as_bytes())?;
-        let c = |s: String| {
-            CString::new(s)
-                .map_err(|_| Error::invalid_argument("the document contains a NUL character"))
-        };
-        Ok(UizaError {
-            message: c(doc.message)?,
-            error_type: c(doc.error_type)?,
-            http_status: doc.http_status,
+    // SAFETY: per the contract.
+    unsafe {
+        object_call(out, || {
+            let doc = ErrorDocument::parse(str_arg(json, "json")?.as_bytes())?;
+            let c = |s: String| {
+                CString::new(s)
+                    .map_err(|_| Error::invalid_argument("the document contains a NUL character"))
+            };
+            Ok(UizaError {
+                message: c(doc.message)?,
+                error_type: c(doc.error_type)?,
+                http_status: doc.http_status,
+            })
         })
-    });
-    let (status, value) = match result {
-        Ok(err) => (UizaStatus::Ok, Box::into_raw(Box::new(err))),
-        Err(e) => (e.status, ptr::null_mut()),
-    };
-    // SAFETY: checked non-NULL above.
-    unsafe { write_out(out, value) };
-    status
+    }
 }
 
 /// The human-readable message, such as "The live entity you requested

@@ -17,6 +17,7 @@ pub mod client;
 pub mod entity;
 pub mod error_info;
 pub mod library;
+mod outputs;
 
 pub use client::UizaClient;
 pub use entity::UizaLiveEntity;

@@ -1,0 +1,67 @@
+//! Out-parameters: how results reach the caller. Every exported function
+//! that produces something writes it here, last, once the outcome is known.
+
+use std::ffi::c_char;
+use std::ptr;
+
+use super::boundary::guard_result;
+use super::c_strings::malloc_string;
+use crate::core::{Error, UizaStatus};
+
+/// Writes `value` through an out-pointer that was checked to be non-NULL.
+///
+/// # Safety
+/// `out` is non-NULL, aligned and writable.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
+    // SAFETY: per the contract. `write` does not drop the old (garbage) value.
+    unsafe { out.write(value) }
+}
+
+/// Runs a call that answers with a JSON document: on success the body, on
+/// failure the error document, always written to `*out_json` (as a string
+/// for `uiza_string_free`). A NULL `out_json` is refused up front.
+///
+/// # Safety
+/// `out_json` is NULL or aligned and writable.
+pub(crate) unsafe fn json_call(
+    out_json: *mut *mut c_char,
+    call: impl FnOnce() -> Result<String, Error>,
+) -> UizaStatus {
+    if out_json.is_null() {
+        return UizaStatus::InvalidArgument;
+    }
+    let (status, doc) = match guard_result(call) {
+        Ok(body) => (UizaStatus::Ok, body),
+        Err(e) => (e.status, e.to_json()),
+    };
+    let copy = malloc_string(&doc);
+    // SAFETY: checked non-NULL above.
+    unsafe { write_out(out_json, copy) };
+    if copy.is_null() {
+        UizaStatus::Internal
+    } else {
+        status
+    }
+}
+
+/// Runs a call that builds an object: on success `*out` owns it (freed by
+/// the matching `_free` function), on failure `*out` is NULL. A NULL `out`
+/// is refused up front.
+///
+/// # Safety
+/// `out` is NULL or aligned and writable.
+pub(crate) unsafe fn object_call<T>(
+    out: *mut *mut T,
+    build: impl FnOnce() -> Result<T, Error>,
+) -> UizaStatus {
+    if out.is_null() {
+        return UizaStatus::InvalidArgument;
+    }
+    let (status, value) = match guard_result(build) {
+        Ok(object) => (UizaStatus::Ok, Box::into_raw(Box::new(object))),
+        Err(e) => (e.status, ptr::null_mut()),
+    };
+    // SAFETY: checked non-NULL above.
+    unsafe { write_out(out, value) };
+    status
+}
