@@ -25,6 +25,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * The version of the API this header declares. uiza_version() returns the
+ * version of the library actually loaded at run time.
+ */
+#define UIZA_VERSION_MAJOR 0
+#define UIZA_VERSION_MINOR 1
+#define UIZA_VERSION_PATCH 0
+
 /**
  * The outcome of a call.
  *
@@ -232,6 +240,25 @@ UizaStatus uiza_client_set_ca_file(UizaClient *client, const char *pem_path);
  * `out_json` is NULL or writable.
  */
 UizaStatus uiza_client_reset_stream_key(UizaClient *client, const char *id, char **out_json);
+
+/**
+ * Like `uiza_client_reset_stream_key()`, with a time budget for this call
+ * only: the smaller of `timeout_ms` and the client's timeout. Other calls
+ * and the client's own setting are not affected, and the call uses the
+ * client's keep-alive connections. Meant for callers that carry a
+ * per-call deadline, such as a Go `context.Context`.
+ *
+ * `timeout_ms == 0` gives `UIZA_STATUS_INVALID_ARGUMENT`. `*out_json`
+ * follows the rules of `uiza_client_reset_stream_key()`.
+ *
+ * # Safety
+ * `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+ * `out_json` is NULL or writable.
+ */
+UizaStatus uiza_client_reset_stream_key_with_timeout(UizaClient *client,
+                                                     const char *id,
+                                                     uint32_t timeout_ms,
+                                                     char **out_json);
 
 /**
  * The one-shot form of `uiza_client_reset_stream_key()`: no client to

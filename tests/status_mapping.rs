@@ -236,3 +236,38 @@ fn a_panic_inside_is_internal_and_the_host_survives() {
     // The same client keeps working after the caught panic.
     assert_eq!(c.reset(SEED_ENTITY_ID).status, S::Ok);
 }
+
+#[test]
+fn a_per_call_budget_caps_only_that_call() {
+    use std::ffi::{c_char, CString};
+    let sb = sandbox();
+    let c = client(&sb);
+    assert_eq!(c.set_timeout_ms(10_000), S::Ok);
+    let id = CString::new(SEED_ENTITY_ID).unwrap();
+    let call = |ms: u32| {
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let st = unsafe {
+            uiza::ffi::client::uiza_client_reset_stream_key_with_timeout(
+                c.ptr(),
+                id.as_ptr(),
+                ms,
+                &mut out,
+            )
+        };
+        Outcome::take(st, out)
+    };
+    sb.push_fault(fault(r#"{"kind":"delay","ms":3000}"#));
+    let start = Instant::now();
+    let out = call(300);
+    assert_eq!(out.status, S::Timeout, "{}", out.json);
+    assert!(out.message().contains("300 ms"));
+    assert!(start.elapsed() < Duration::from_millis(1500));
+    // The client-wide budget is untouched: a 1 s delay still succeeds.
+    sb.push_fault(fault(r#"{"kind":"delay","ms":1000}"#));
+    assert_eq!(c.reset(SEED_ENTITY_ID).status, S::Ok);
+    // A larger per-call value cannot extend the client's budget.
+    assert_eq!(c.set_timeout_ms(300), S::Ok);
+    sb.push_fault(fault(r#"{"kind":"delay","ms":3000}"#));
+    assert_eq!(call(60_000).status, S::Timeout);
+    assert_eq!(call(0).status, S::InvalidArgument);
+}

@@ -130,11 +130,30 @@ impl Client {
     }
 
     /// `PUT {base}/v1/live_entities/{id}/stream_key`, with retries, all
-    /// within the call's time budget.
+    /// within the client's time budget.
     pub fn reset_stream_key(&self, key: &ApiKey, id: &str) -> Result<Reset, Error> {
+        self.reset_stream_key_within(key, id, None)
+    }
+
+    /// Like [`Client::reset_stream_key`], with this call's budget capped at
+    /// `budget` (e.g. a Go context's deadline) without touching the
+    /// client-wide setting that other threads share.
+    pub fn reset_stream_key_within(
+        &self,
+        key: &ApiKey,
+        id: &str,
+        budget: Option<Duration>,
+    ) -> Result<Reset, Error> {
         validate_id(id)?;
         let snap = self.snapshot();
-        let settings = &snap.settings;
+        let mut settings = snap.settings.clone();
+        if let Some(budget) = budget {
+            if budget.is_zero() {
+                return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
+            }
+            settings.timeout = settings.timeout.min(budget);
+        }
+        let settings = &settings;
         let url = settings.base_url.stream_key_url(id);
         let auth = key.header_value()?;
         let deadline = Instant::now() + settings.timeout;
@@ -144,7 +163,7 @@ impl Client {
             if remaining.is_zero() {
                 return Err(budget_exhausted(settings.timeout));
             }
-            let failure = match attempt(&snap, &url, &auth, remaining) {
+            let failure = match attempt(&snap.agent, settings, &url, &auth, remaining) {
                 Ok(reset) => return Ok(reset),
                 Err(failure) => failure,
             };
@@ -165,12 +184,12 @@ impl Client {
 }
 
 fn attempt(
-    snap: &Snapshot,
+    agent: &Agent,
+    settings: &Settings,
     url: &str,
     auth: &HeaderValue,
     remaining: Duration,
 ) -> Result<Reset, Failure> {
-    let settings = &snap.settings;
     let transport = |e: ureq::Error| {
         let error = classify(e, settings.timeout);
         let retryable = error.status == UizaStatus::ConnectionFailed;
@@ -180,8 +199,7 @@ fn attempt(
             retry_after: None,
         }
     };
-    let response = snap
-        .agent
+    let response = agent
         .put(url)
         .header(AUTHORIZATION, auth.clone())
         .config()

@@ -85,6 +85,29 @@ pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
     })
 }
 
+/// The reset on a client, with an optional per-call budget cap.
+///
+/// # Safety
+/// As for `uiza_client_reset_stream_key`.
+unsafe fn reset_on_client(
+    client: *mut UizaClient,
+    id: *const c_char,
+    budget: Option<Duration>,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    // SAFETY: per the contract.
+    unsafe {
+        json_call(out_json, || {
+            let c = client_ref(client)?;
+            let id = str_arg(id, "id")?;
+            test_hook(id);
+            Ok(c.client
+                .reset_stream_key_within(&c.api_key, id, budget)?
+                .body)
+        })
+    }
+}
+
 /// Sets the base URL, such as `https://api.uiza.sh` or
 /// `http://127.0.0.1:8080` for a local sandbox. It must be an `http://` or
 /// `https://` URL with a host, and may carry a path prefix; user info, a
@@ -203,14 +226,31 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key(
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
     // SAFETY: per the contract.
-    unsafe {
-        json_call(out_json, || {
-            let c = client_ref(client)?;
-            let id = str_arg(id, "id")?;
-            test_hook(id);
-            Ok(c.client.reset_stream_key(&c.api_key, id)?.body)
-        })
-    }
+    unsafe { reset_on_client(client, id, None, out_json) }
+}
+
+/// Like `uiza_client_reset_stream_key()`, with a time budget for this call
+/// only: the smaller of `timeout_ms` and the client's timeout. Other calls
+/// and the client's own setting are not affected, and the call uses the
+/// client's keep-alive connections. Meant for callers that carry a
+/// per-call deadline, such as a Go `context.Context`.
+///
+/// `timeout_ms == 0` gives `UIZA_STATUS_INVALID_ARGUMENT`. `*out_json`
+/// follows the rules of `uiza_client_reset_stream_key()`.
+///
+/// # Safety
+/// `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+/// `out_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_reset_stream_key_with_timeout(
+    client: *mut UizaClient,
+    id: *const c_char,
+    timeout_ms: u32,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    let budget = Duration::from_millis(u64::from(timeout_ms));
+    // SAFETY: per the contract.
+    unsafe { reset_on_client(client, id, Some(budget), out_json) }
 }
 
 /// The one-shot form of `uiza_client_reset_stream_key()`: no client to
