@@ -2,6 +2,7 @@
 //! wrappers that drive the library through its exported C functions.
 #![allow(dead_code)]
 
+pub mod bindings;
 pub mod c_build;
 
 use std::ffi::{c_char, CStr, CString};

@@ -1,0 +1,262 @@
+package uiza
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -luiza
+#include <stdlib.h>
+#include <string.h>
+#include "uiza.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// The library's default time budget (see uiza_client_new in uiza.h).
+const defaultTimeout = 30 * time.Second
+
+// Client resets stream keys with one API key. It is safe for concurrent
+// use by any number of goroutines, setters included, and shares one pool
+// of keep-alive connections between them. Close it when done.
+type Client struct {
+	// life guards native: every call holds it for reading while it uses
+	// native, Close takes it for writing, so the native client is never
+	// freed under a running call.
+	life   sync.RWMutex
+	native *C.UizaClient
+
+	// mu guards timeout, a copy of the client's time budget: a context
+	// deadline shorter than it becomes the call's own budget (and the
+	// error then also matches context.DeadlineExceeded).
+	mu      sync.Mutex
+	timeout time.Duration
+}
+
+// Option configures a Client in NewClient.
+type Option func(*Client) error
+
+// WithBaseURL sets the API's base URL, see Client.SetBaseURL.
+func WithBaseURL(url string) Option { return func(c *Client) error { return c.SetBaseURL(url) } }
+
+// WithTimeout sets the time budget of each call, see Client.SetTimeout.
+func WithTimeout(d time.Duration) Option { return func(c *Client) error { return c.SetTimeout(d) } }
+
+// WithMaxRetries sets the retries, see Client.SetMaxRetries.
+func WithMaxRetries(n int) Option { return func(c *Client) error { return c.SetMaxRetries(n) } }
+
+// WithCAFile trusts a private CA in addition to the system's, see
+// Client.SetCAFile.
+func WithCAFile(path string) Option { return func(c *Client) error { return c.SetCAFile(path) } }
+
+// NewClient creates a client that authenticates with apiKey, talking to
+// https://api.uiza.sh unless WithBaseURL says otherwise. The key must be
+// non-empty printable ASCII without whitespace.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	key := []byte(apiKey)
+	native := newNative(key)
+	zero(key)
+	if native == nil {
+		return nil, invalidArgument("the API key must be non-empty printable ASCII without whitespace")
+	}
+	c := &Client{native: native, timeout: defaultTimeout}
+	// Like os.File: a forgotten Close still frees the native client.
+	runtime.SetFinalizer(c, (*Client).Close)
+	for _, opt := range opts {
+		if err := opt(c); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Close frees the native client and wipes the API key. It waits for calls
+// in progress to return; later calls fail with ErrClosed. Closing twice is
+// a no-op.
+func (c *Client) Close() error {
+	c.life.Lock()
+	defer c.life.Unlock()
+	if c.native == nil {
+		return nil
+	}
+	// The library wipes the key it holds.
+	C.uiza_client_free(c.native)
+	c.native = nil
+	runtime.SetFinalizer(c, nil)
+	return nil
+}
+
+// String and GoString keep fmt from printing the API key.
+func (c *Client) String() string   { return "uiza.Client" }
+func (c *Client) GoString() string { return "&uiza.Client{}" }
+
+// SetBaseURL sets the base URL, such as https://api.uiza.sh or
+// http://127.0.0.1:8080 for a local sandbox. It applies to later calls.
+func (c *Client) SetBaseURL(url string) error {
+	if strings.IndexByte(url, 0) >= 0 {
+		return invalidArgument("the base URL contains a NUL byte")
+	}
+	curl := C.CString(url)
+	defer C.free(unsafe.Pointer(curl))
+	return c.set("the base URL must be an http:// or https:// URL with a host",
+		func(n *C.UizaClient) C.UizaStatus { return C.uiza_client_set_base_url(n, curl) },
+		nil)
+}
+
+// SetTimeout sets the time budget of one call: connecting, TLS, every
+// attempt and every wait between retries. Default 30s. It is rounded up
+// to a whole millisecond and must be positive and below 2^32 ms.
+func (c *Client) SetTimeout(d time.Duration) error {
+	ms, ok := millis(d)
+	if !ok {
+		return invalidArgument("the timeout must be positive and below 2^32 ms")
+	}
+	return c.set("the timeout was refused",
+		func(n *C.UizaClient) C.UizaStatus { return C.uiza_client_set_timeout_ms(n, C.uint32_t(ms)) },
+		func() { c.timeout = time.Duration(ms) * time.Millisecond })
+}
+
+// SetMaxRetries sets how often a connection failure or an HTTP 429, 502,
+// 503 or 504 is retried (default 2; 0 disables retries).
+func (c *Client) SetMaxRetries(n int) error {
+	if n < 0 || uint64(n) > math.MaxUint32 {
+		return invalidArgument("the retry count must be between 0 and 2^32-1")
+	}
+	return c.set("the retry count was refused",
+		func(nc *C.UizaClient) C.UizaStatus { return C.uiza_client_set_max_retries(nc, C.uint32_t(n)) },
+		nil)
+}
+
+// SetCAFile trusts the CA certificates of a PEM file in addition to the
+// system's trust store. Verification can never be turned off.
+func (c *Client) SetCAFile(path string) error {
+	if strings.IndexByte(path, 0) >= 0 {
+		return invalidArgument("the CA file path contains a NUL byte")
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	return c.set("the CA file cannot be read or holds no PEM certificate",
+		func(n *C.UizaClient) C.UizaStatus { return C.uiza_client_set_ca_file(n, cpath) },
+		nil)
+}
+
+// set applies a native setter and, if it succeeds, records the setting
+// (record may be nil).
+func (c *Client) set(refused string, apply func(*C.UizaClient) C.UizaStatus, record func()) error {
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.native == nil {
+		return ErrClosed
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := Status(apply(c.native)); st != StatusOK {
+		return &Error{Status: st, Message: refused, ErrorType: "invalid_argument"}
+	}
+	if record != nil {
+		record()
+	}
+	return nil
+}
+
+// ResetStreamKey resets the ingest key of the live entity id and returns
+// the entity with its new key.
+//
+// The context bounds the call: if it is already done, ResetStreamKey
+// returns ctx.Err() without sending anything; if its deadline comes before
+// the client's timeout, the time left becomes the call's budget, and the
+// *Error then matches both ErrTimeout and context.DeadlineExceeded. A
+// cancellation during the call is not seen: the library cannot abort a
+// request midway, and returning early would lose the new key of a reset
+// that did happen.
+func (c *Client) ResetStreamKey(ctx context.Context, id string) (*LiveEntity, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if strings.IndexByte(id, 0) >= 0 {
+		// C would see a shorter id: refuse rather than reset another entity.
+		return nil, invalidArgument("the live entity id contains a NUL byte")
+	}
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.native == nil {
+		return nil, ErrClosed
+	}
+	cid := C.CString(id)
+	defer C.free(unsafe.Pointer(cid))
+	var out *C.char
+	var st Status
+	fromDeadline := false
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+		c.mu.Lock()
+		timeout := c.timeout
+		c.mu.Unlock()
+		if left < timeout {
+			// A budget for this call only; the shared client and its
+			// kept-alive connections serve it like any other call.
+			ms, _ := millis(left) // left < timeout < 2^32 ms
+			fromDeadline = true
+			st = Status(C.uiza_client_reset_stream_key_with_timeout(c.native, cid, C.uint32_t(ms), &out))
+		}
+	}
+	if !fromDeadline {
+		st = Status(C.uiza_client_reset_stream_key(c.native, cid, &out))
+	}
+	defer C.uiza_string_free(out)
+	if st == StatusOK {
+		return entityFromJSON(out)
+	}
+	e := errorFromJSON(st, out)
+	e.fromDeadline = fromDeadline && st == StatusTimeout
+	return nil, e
+}
+
+// Version is the library's version, such as "0.1.0".
+func Version() string { return C.GoString(C.uiza_version()) }
+
+// newNative creates a native client from a key held in Go memory, through
+// a C copy that is wiped before it is freed. NULL for an invalid key, one
+// with a NUL byte included.
+func newNative(key []byte) *C.UizaClient {
+	if len(key) == 0 || bytes.IndexByte(key, 0) >= 0 {
+		return nil
+	}
+	n := C.size_t(len(key))
+	buf := C.malloc(n + 1)
+	defer C.free(buf)
+	defer C.memset(buf, 0, n+1)
+	dst := unsafe.Slice((*byte)(buf), len(key)+1)
+	copy(dst, key)
+	dst[len(key)] = 0
+	return C.uiza_client_new((*C.char)(buf))
+}
+
+// millis rounds d up to whole milliseconds; false unless 1 ≤ ms < 2^32.
+func millis(d time.Duration) (uint32, bool) {
+	if d <= 0 {
+		return 0, false
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > math.MaxUint32 {
+		return 0, false
+	}
+	return uint32(ms), true
+}
+
+func zero(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}

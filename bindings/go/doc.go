@@ -1,0 +1,18 @@
+// Package uiza is the Go binding of libuiza, the C library that resets the
+// RTMP ingest (stream) key of a Uiza live entity.
+//
+// It links the shared library with cgo. Build it with the header and the
+// library on the compiler's paths, for example from a checkout of the
+// repository after `cargo build --release`:
+//
+//	CGO_LDFLAGS="-L$PWD/target/release -Wl,-rpath,$PWD/target/release" go build ./...
+//
+// The header is found at ../../include relative to this package; when the
+// package is used from elsewhere, add CGO_CFLAGS="-I/path/to/include".
+//
+// A Client is safe for concurrent use by any number of goroutines and keeps
+// its connections alive between calls. Errors are *Error values that
+// errors.Is matches against the sentinel errors (ErrNotFound,
+// ErrUnauthorized, ErrTimeout, ...). The library keeps no per-thread error
+// state, so goroutines moving between OS threads are not a concern.
+package uiza

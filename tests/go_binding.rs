@@ -1,0 +1,101 @@
+//! The Go binding (bindings/go): `go test` builds the cgo package against
+//! include/uiza.h and the freshly built libuiza.so and runs its tests
+//! against an HTTP and an HTTPS sandbox, with the race detector on.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use support::bindings::{require_tool, run, Sandboxes};
+use support::c_build::{lib_dir, repo_root};
+
+/// Every test of the Go suite: each must be reported as passed, so a
+/// renamed or skipped test cannot go unnoticed.
+const GO_TESTS: &[&str] = &[
+    "TestVersionAndStatusText",
+    "TestResetReturnsTheEntityWithANewKey",
+    "TestNotFoundMatchesErrNotFound",
+    "TestWrongKeyMatchesErrUnauthorized",
+    "TestServerErrorIsNotRetriedWithRetriesOff",
+    "TestRetriesRecoverFromATransientFault",
+    "TestContextDeadlineBecomesTheTimeout",
+    "TestClientTimeoutIsNotAContextError",
+    "TestDoneContextSendsNothing",
+    "TestInvalidArguments",
+    "TestTLSWithTheSandboxCA",
+    "TestSixtyFourGoroutinesShareOneClient",
+    "TestCloseWaitsForCallsAndThenRefusesThem",
+];
+
+fn package_dir() -> PathBuf {
+    repo_root().join("bindings/go")
+}
+
+/// `go` with its caches under target/ (HOME may not be writable), module
+/// mode without network (the package has no dependencies), and cgo
+/// pointed at the header and the library this build produced.
+fn go(args: &[&str]) -> Command {
+    require_tool("go", &["version"]);
+    let lib = lib_dir();
+    let home = lib.join("go-bindings");
+    let mut cmd = Command::new("go");
+    cmd.args(args)
+        .current_dir(package_dir())
+        .env("GOCACHE", home.join("cache"))
+        .env("GOPATH", home.join("path"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GO111MODULE", "on")
+        .env("CGO_ENABLED", "1")
+        .env(
+            "CGO_CFLAGS",
+            format!("-I{}", repo_root().join("include").display()),
+        )
+        .env(
+            "CGO_LDFLAGS",
+            format!("-L{0} -luiza -Wl,-rpath,{0}", lib.display()),
+        );
+    cmd
+}
+
+#[test]
+fn go_tests_pass_against_the_sandbox() {
+    let sandboxes = Sandboxes::start();
+    let mut cmd = go(&["test", "-race", "-count=1", "-v", "-timeout", "300s", "."]);
+    sandboxes.apply(&mut cmd);
+    let done = run(&mut cmd, Duration::from_secs(900));
+    done.assert_success("go test");
+    let out = done.output();
+    for name in GO_TESTS {
+        assert!(
+            out.contains(&format!("--- PASS: {name} ")),
+            "{name} did not pass:\n{out}"
+        );
+    }
+    assert!(!out.contains("--- SKIP"), "a Go test was skipped:\n{out}");
+    assert!(
+        sandboxes.http.stats().resets >= 64 * 3,
+        "the goroutine test did not reach the sandbox"
+    );
+    assert!(
+        sandboxes.tls.stats().resets >= 2,
+        "no reset went over HTTPS"
+    );
+}
+
+#[test]
+fn go_package_is_gofmt_and_vet_clean() {
+    let unformatted = run(
+        Command::new("gofmt").arg("-l").arg(package_dir()),
+        Duration::from_secs(120),
+    );
+    unformatted.assert_success("gofmt -l");
+    assert!(
+        unformatted.stdout.trim().is_empty(),
+        "not gofmt-formatted (run `gofmt -w bindings/go`):\n{}",
+        unformatted.stdout
+    );
+    run(&mut go(&["vet", "."]), Duration::from_secs(600)).assert_success("go vet");
+}
