@@ -98,3 +98,17 @@ fn sixteen_threads_share_one_client() {
         stats.connections
     );
 }
+
+#[test]
+fn a_connection_opened_by_one_thread_serves_the_next() {
+    let sb = sandbox();
+    let c = Arc::new(TestClient::for_sandbox(&sb));
+    for _ in 0..4 {
+        let c = Arc::clone(&c);
+        let status = thread::spawn(move || c.reset(SEED_ENTITY_ID).status)
+            .join()
+            .unwrap();
+        assert_eq!(status, S::Ok);
+    }
+    assert_eq!(sb.stats().connections, 1, "each thread opened its own");
+}
