@@ -7,6 +7,7 @@
 //! settings it started with.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -34,7 +35,30 @@ pub struct Reset {
 
 struct Snapshot {
     settings: Settings,
+    pool: Pool,
+}
+
+/// The agent (connection pool) and the budget it was built with. A call
+/// whose budget equals `timeout` runs its first attempt on the agent's own
+/// config: a request-level config makes ureq rebuild the rustls config for
+/// each new connection (roots parsed again, no TLS session resumption).
+#[derive(Clone)]
+struct Pool {
     agent: Agent,
+    timeout: Duration,
+    /// Set by the first call. Until then a new timeout rebuilds the agent
+    /// for free; afterwards it keeps the warm connections instead.
+    used: Arc<AtomicBool>,
+}
+
+impl Pool {
+    fn new(settings: &Settings) -> Pool {
+        Pool {
+            agent: build_agent(&settings.trust, settings.timeout),
+            timeout: settings.timeout,
+            used: Arc::new(AtomicBool::new(false)),
+        }
+    }
 }
 
 pub struct Client {
@@ -66,9 +90,9 @@ impl Default for Client {
 
 impl Client {
     pub fn with_settings(settings: Settings) -> Client {
-        let agent = build_agent(&settings.trust);
+        let pool = Pool::new(&settings);
         Client {
-            current: RwLock::new(Arc::new(Snapshot { settings, agent })),
+            current: RwLock::new(Arc::new(Snapshot { settings, pool })),
         }
     }
 
@@ -121,12 +145,15 @@ impl Client {
         };
         let mut settings = guard.settings.clone();
         change(&mut settings);
-        let agent = if new_agent {
-            build_agent(&settings.trust)
+        let old = &guard.pool;
+        let idle_with_other_budget =
+            settings.timeout != old.timeout && !old.used.load(Ordering::Relaxed);
+        let pool = if new_agent || idle_with_other_budget {
+            Pool::new(&settings)
         } else {
-            guard.agent.clone()
+            old.clone()
         };
-        *guard = Arc::new(Snapshot { settings, agent });
+        *guard = Arc::new(Snapshot { settings, pool });
     }
 
     /// `PUT {base}/v1/live_entities/{id}/stream_key`, with retries, all
@@ -157,13 +184,18 @@ impl Client {
         let url = settings.base_url.stream_key_url(id);
         let auth = key.header_value()?;
         let deadline = Instant::now() + settings.timeout;
+        snap.pool.used.store(true, Ordering::Relaxed);
         let mut retry = 0;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Err(budget_exhausted(settings.timeout));
             }
-            let failure = match attempt(&snap.agent, settings, &url, &auth, remaining) {
+            // A first attempt with the pool's own budget needs no
+            // request-level config (see Pool); later ones have less time.
+            let agent_budget = retry == 0 && settings.timeout == snap.pool.timeout;
+            let budget = (!agent_budget).then_some(remaining);
+            let failure = match attempt(&snap.pool.agent, settings, &url, &auth, budget) {
                 Ok(reset) => return Ok(reset),
                 Err(failure) => failure,
             };
@@ -188,7 +220,7 @@ fn attempt(
     settings: &Settings,
     url: &str,
     auth: &HeaderValue,
-    remaining: Duration,
+    budget: Option<Duration>,
 ) -> Result<Reset, Failure> {
     let transport = |e: ureq::Error| {
         let error = classify(e, settings.timeout);
@@ -199,14 +231,16 @@ fn attempt(
             retry_after: None,
         }
     };
-    let response = agent
-        .put(url)
-        .header(AUTHORIZATION, auth.clone())
-        .config()
-        .timeout_global(Some(remaining))
-        .build()
-        .send_empty()
-        .map_err(transport)?;
+    let request = agent.put(url).header(AUTHORIZATION, auth.clone());
+    let response = match budget {
+        None => request.send_empty(),
+        Some(remaining) => request
+            .config()
+            .timeout_global(Some(remaining))
+            .build()
+            .send_empty(),
+    }
+    .map_err(transport)?;
 
     let code = response.status().as_u16();
     let retry_after = response

@@ -1,8 +1,14 @@
 //! A client's settings, and the HTTP agent built from them.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use ureq::config::Config;
+use ureq::http::Uri;
 use ureq::tls::{TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use super::request_path::BaseUrl;
@@ -39,10 +45,10 @@ impl Default for Settings {
     }
 }
 
-/// Builds the connection-pooling agent. Only the trust roots shape it; the
-/// other settings are applied per request, so that changing them keeps the
-/// pool (and its warm connections).
-pub fn build_agent(trust: &TrustRoots) -> Agent {
+/// Builds the connection-pooling agent from the trust roots and the time
+/// budget; the base URL and the retries are applied per call, so changing
+/// them keeps the pool (and its warm connections).
+pub fn build_agent(trust: &TrustRoots, timeout: Duration) -> Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(trust.root_certs())
@@ -60,7 +66,56 @@ pub fn build_agent(trust: &TrustRoots) -> Agent {
         .max_idle_connections(64)
         .max_idle_connections_per_host(32)
         .max_idle_age(Duration::from_secs(30))
+        // A call's first attempt runs on this agent-level budget. A
+        // request-level config (as retries and per-call caps need) makes
+        // ureq rebuild the rustls ClientConfig for every new connection:
+        // the roots parsed again and a fresh session cache, so no TLS
+        // resumption. The agent-level one is built once and cached.
+        .timeout_global(Some(timeout))
         .tls_config(tls)
         .build();
-    Agent::new_with_config(config)
+    Agent::with_parts(
+        config,
+        DefaultConnector::default(),
+        CachingResolver::default(),
+    )
+}
+
+/// How long a resolved address is reused; libcurl's default DNS cache
+/// timeout.
+const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// ureq resolves the host on every request, pooled connection or not, and
+/// with a timeout it does so on a freshly spawned thread: one thread per
+/// call. This cache answers repeat lookups at once, like libcurl's.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            _ => return self.inner.resolve(uri, config, timeout),
+        };
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((at, addrs)) = cache.get(&key) {
+                if at.elapsed() < DNS_CACHE_TTL {
+                    return Ok(addrs.clone());
+                }
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, (Instant::now(), addrs.clone()));
+        }
+        Ok(addrs)
+    }
 }

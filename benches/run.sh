@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# libuiza vs libcurl on loopback against nginx; prints a markdown table.
+#
+#   benches/run.sh            full run (release build of libuiza; a few minutes)
+#   benches/run.sh --quick    a few hundred calls per case (tests/bench_smoke.rs)
+#   benches/run.sh --serve    only start nginx and build the programs, print
+#                             where they are, and wait (for perf/callgrind)
+#
+# Environment:
+#   UIZA_LIB_DIR  directory holding libuiza.so to benchmark; default: build
+#                 it with `cargo build --release --lib` and use target/release.
+#
+# nginx serves the documentation's 200 entity for the PUT over HTTP and over
+# HTTPS with a private CA generated here (libuiza trusts it through
+# uiza_client_set_ca_file, libcurl through CURLOPT_CAINFO). Everything lives
+# in a temp dir that is removed on exit, nginx included.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+benches="$root/benches"
+quick=0 serve=0
+[ "${1:-}" = "--quick" ] && quick=1
+[ "${1:-}" = "--serve" ] && serve=1
+
+missing=()
+for tool in nginx openssl cc wrk python3 strip; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+curl_cflags="$(pkg-config --cflags libcurl 2>/dev/null || true)"
+if ! echo '#include <curl/curl.h>' | cc $curl_cflags -E -x c - >/dev/null 2>&1; then
+    missing+=("libcurl4-openssl-dev (curl/curl.h)")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "benches/run.sh: missing: ${missing[*]}; .ci/run installs them (.ci/install.d/60-bench.sh)" >&2
+    exit 3
+fi
+
+if [ -z "${UIZA_LIB_DIR:-}" ]; then
+    (cd "$root" && cargo build --release --lib --quiet)
+    UIZA_LIB_DIR="${CARGO_TARGET_DIR:-$root/target}/release"
+fi
+[ -f "$UIZA_LIB_DIR/libuiza.so" ] || { echo "no libuiza.so in $UIZA_LIB_DIR" >&2; exit 3; }
+
+tmp="$(mktemp -d)"
+nginx_pid=""
+cleanup() {
+    if [ -n "$nginx_pid" ]; then
+        kill "$nginx_pid" 2>/dev/null || true
+        wait "$nginx_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- a private CA and a server certificate for 127.0.0.1 -------------------
+(
+    cd "$tmp"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout ca.key -out ca.pem -days 2 -subj "/CN=uiza bench CA" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -days 2 -extfile ext.cnf -out server.pem 2>/dev/null
+)
+ca="$tmp/ca.pem"
+
+# --- build the C programs ---------------------------------------------------
+curl_libs="$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)"
+cflags=(-O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/include" -I"$benches")
+uiza_link=(-L"$UIZA_LIB_DIR" -luiza -Wl,-rpath,"$UIZA_LIB_DIR")
+# shellcheck disable=SC2086
+cc "${cflags[@]}" $curl_cflags -DBENCH_UIZA -DBENCH_CURL -o "$tmp/bench" \
+    "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lpthread
+cc "${cflags[@]}" -DBENCH_UIZA -o "$tmp/cold_uiza" \
+    "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}"
+# shellcheck disable=SC2086
+cc "${cflags[@]}" $curl_cflags -DBENCH_CURL -o "$tmp/cold_curl" \
+    "$benches/cold.c" "$benches/clients.c" $curl_libs
+
+# --- nginx on two free ports -------------------------------------------------
+read -r http_port https_port close_port < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+entity="$(tr -d '\n' <"$benches/entity.json" | sed 's/  */ /g')"
+case "$entity" in *"'"* | *\\* | *'$'*) echo "entity.json needs nginx escaping" >&2; exit 3 ;; esac
+mkdir -p "$tmp/body"
+sed -e "s|@DIR@|$tmp|g" -e "s|@HTTP_PORT@|$http_port|g" -e "s|@HTTPS_PORT@|$https_port|g" -e "s|@CLOSE_PORT@|$close_port|g" \
+    -e "s|@ENTITY_JSON@|$entity|g" "$benches/nginx.conf.template" >"$tmp/nginx.conf"
+nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
+nginx_pid=$!
+for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$https_port") 2>/dev/null; then break; fi
+    kill -0 "$nginx_pid" 2>/dev/null || { cat "$tmp/error.log" >&2; exit 3; }
+    sleep 0.05
+done
+http="http://127.0.0.1:$http_port"
+https="https://127.0.0.1:$https_port"
+closing="https://127.0.0.1:$close_port"
+
+if [ "$serve" = 1 ]; then
+    echo "http=$http https=$https ca=$ca bin=$tmp (bench, cold_uiza, cold_curl); Ctrl-C stops"
+    wait "$nginx_pid"
+    exit 0
+fi
+
+# --- the cases ---------------------------------------------------------------
+# This sandbox (and some CI images) export SSL_CERT_FILE and SSL_CERT_DIR;
+# rustls-native-certs then reads the bundle *and* every file of the
+# directory. Measure what a stock machine does (libcurl does not read them).
+unset SSL_CERT_FILE SSL_CERT_DIR
+if [ "$quick" = 1 ]; then
+    calls=200 batch=50 tcalls=25 tbatch=25 cold=5 wrk_secs=1 recalls=20
+else
+    calls=5000 batch=250 tcalls=1000 tbatch=250 cold=60 wrk_secs=5 recalls=400
+fi
+b="$tmp/bench"
+echo "$("$b" versions) ($UIZA_LIB_DIR); $(nginx -v 2>&1 | cut -d' ' -f3); $(nproc) CPUs; ECDSA P-256 server cert"
+echo
+echo "| case (A vs B) | A median | A p99 | A calls/s | B median | B p99 | B calls/s | ratio A/B | target | met |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+"$b" warm "$http" - "$calls" "$batch" le:1.0 "warm keep-alive HTTP: uiza client vs curl easy"
+"$b" warm "$https" "$ca" "$calls" "$batch" le:1.0 "warm keep-alive HTTPS: uiza client vs curl easy"
+"$b" warm "$closing" "$ca" "$recalls" 20 - \
+    "new connection per call HTTPS (server closes each): uiza client vs curl easy (info)"
+"$b" cold "$https" "$ca" "$cold" "$tmp" le:0.7 "cold process HTTPS, main→key: uiza vs curl"
+"$b" threads "$https" "$ca" 8 "$tcalls" "$tbatch" ge:1.0 \
+    "8 threads HTTPS: one shared UizaClient vs 8 curl easy + share (ratio = throughput A/B)"
+"$b" threads "$http" - 8 "$tcalls" "$tbatch" ge:1.0 \
+    "8 threads HTTP: one shared UizaClient vs 8 curl easy + share (ratio = throughput A/B)"
+UIZA_BASE_URL="$http" "$b" oneshot "$http" - "$calls" "$batch" le:1.1 \
+    "one-shot uiza_reset_stream_key vs uiza client call, HTTP"
+# The one-shot client cannot take a CA file; rustls-native-certs reads
+# SSL_CERT_FILE instead of the system store, so both sides trust the private CA.
+SSL_CERT_FILE="$ca" UIZA_BASE_URL="$https" "$b" oneshot "$https" - "$calls" "$batch" le:1.1 \
+    "one-shot vs client call, HTTPS (SSL_CERT_FILE = private CA)"
+
+# --- the floor: wrk with one connection ---------------------------------------
+wrk_row() {
+    local out p50 p99 rps
+    out="$(wrk -c1 -t1 -d"${wrk_secs}s" --latency -s "$benches/wrk_put.lua" "$1")"
+    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    rps="$(awk '$1 == "Requests/sec:" {printf "%.0f", $2}' <<<"$out")"
+    echo "| floor: wrk -c1 -t1, $2 | $p50 | $p99 | $rps | - | - | - | - | - | - |"
+}
+wrk_row "$http" HTTP
+wrk_row "$https" HTTPS
+
+# --- size ---------------------------------------------------------------------
+cp "$UIZA_LIB_DIR/libuiza.so" "$tmp/libuiza.stripped.so"
+strip "$tmp/libuiza.stripped.so"
+echo
+echo "stripped libuiza.so: $(stat -c %s "$tmp/libuiza.stripped.so") bytes (unstripped $(stat -c %s "$UIZA_LIB_DIR/libuiza.so"))"
+echo "bench table done"
