@@ -3,23 +3,11 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use support::c_build::compile_c;
+use support::tools::run_checked as run;
 use support::*;
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run C program");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for secret in SECRETS {
-        assert!(!text.contains(secret), "secret in program output: {text}");
-    }
-    out
-}
 
 /// Compiled once per test process: tests run in parallel threads and must
 /// not write the same binary at the same time.

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::bindings::{require_tool, run, Sandboxes};
+use support::bindings::{run, Sandboxes};
 use support::c_build::{lib_dir, repo_root};
+use support::tools::require_tool;
 
 /// Every test of the Go suite: each must be reported as passed, so a
 /// renamed or skipped test cannot go unnoticed.

@@ -7,8 +7,9 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use support::bindings::{require_tool, run, Sandboxes};
+use support::bindings::{run, Sandboxes};
 use support::c_build::{lib_dir, repo_root};
+use support::tools::require_tool;
 
 /// How many tests bindings/python/test_uiza.py holds: fewer means some
 /// were not collected.

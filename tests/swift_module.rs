@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::bindings::{require_tool, run, Sandboxes};
+use support::bindings::{run, Sandboxes};
 use support::c_build::{lib_dir, repo_root};
+use support::tools::require_tool;
 
 /// Compiles bindings/swift/module_check.m with clang modules on, finding
 /// the module map with `module_flags`, into target/<profile>/c/<name>.

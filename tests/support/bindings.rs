@@ -12,6 +12,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::tools::missing_tool;
 use super::{sandbox, tls_sandbox, write_temp_file, Sandbox, SECRETS};
 use super::{DEFAULT_API_KEY, SEED_ENTITY_ID};
 
@@ -42,26 +43,6 @@ impl Sandboxes {
             .env("UIZA_TEST_API_KEY", DEFAULT_API_KEY)
             .env("UIZA_TEST_ENTITY_ID", SEED_ENTITY_ID);
     }
-}
-
-/// Panics, naming the tool and where CI installs it, unless `tool` runs.
-pub fn require_tool(tool: &str, version_args: &[&str]) {
-    let ok = Command::new(tool)
-        .args(version_args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        missing_tool(tool);
-    }
-}
-
-fn missing_tool(tool: &str) -> ! {
-    panic!(
-        "`{tool}` is not installed or does not run; it is required by this test. \
-         `.ci/run` installs it (.ci/install.d/40-bindings.sh)"
-    )
 }
 
 /// What a finished command printed.

@@ -4,6 +4,8 @@
 
 pub mod bindings;
 pub mod c_build;
+pub mod consumer;
+pub mod tools;
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
