@@ -173,29 +173,36 @@ impl Client {
     ) -> Result<Reset, Error> {
         validate_id(id)?;
         let snap = self.snapshot();
-        let mut settings = snap.settings.clone();
-        if let Some(budget) = budget {
-            if budget.is_zero() {
+        let settings = &snap.settings;
+        let timeout = match budget {
+            Some(budget) if budget.is_zero() => {
                 return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
             }
-            settings.timeout = settings.timeout.min(budget);
-        }
-        let settings = &settings;
+            Some(budget) => settings.timeout.min(budget),
+            None => settings.timeout,
+        };
         let url = settings.base_url.stream_key_url(id);
         let auth = key.header_value()?;
-        let deadline = Instant::now() + settings.timeout;
+        let deadline = Instant::now() + timeout;
         snap.pool.used.store(true, Ordering::Relaxed);
         let mut retry = 0;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(budget_exhausted(settings.timeout));
+                return Err(budget_exhausted(timeout));
             }
             // A first attempt with the pool's own budget needs no
             // request-level config (see Pool); later ones have less time.
-            let agent_budget = retry == 0 && settings.timeout == snap.pool.timeout;
-            let budget = (!agent_budget).then_some(remaining);
-            let failure = match attempt(&snap.pool.agent, settings, &url, &auth, budget) {
+            let agent_budget = retry == 0 && timeout == snap.pool.timeout;
+            let call = Attempt {
+                agent: &snap.pool.agent,
+                url: &url,
+                auth: &auth,
+                timeout,
+                request_budget: (!agent_budget).then_some(remaining),
+                body_limit: settings.body_limit,
+            };
+            let failure = match call.run() {
                 Ok(reset) => return Ok(reset),
                 Err(failure) => failure,
             };
@@ -215,71 +222,82 @@ impl Client {
     }
 }
 
-fn attempt(
-    agent: &Agent,
-    settings: &Settings,
-    url: &str,
-    auth: &HeaderValue,
-    budget: Option<Duration>,
-) -> Result<Reset, Failure> {
-    let transport = |e: ureq::Error| {
-        let error = classify(e, settings.timeout);
-        let retryable = error.status == UizaStatus::ConnectionFailed;
-        Failure {
-            error,
-            retryable,
-            retry_after: None,
+/// One HTTP exchange of a call.
+struct Attempt<'a> {
+    agent: &'a Agent,
+    url: &'a str,
+    auth: &'a HeaderValue,
+    /// The call's whole budget, named in a TIMEOUT message.
+    timeout: Duration,
+    /// `None`: the agent's own budget applies (see `Pool`).
+    request_budget: Option<Duration>,
+    body_limit: u64,
+}
+
+impl Attempt<'_> {
+    fn run(&self) -> Result<Reset, Failure> {
+        let transport = |e: ureq::Error| {
+            let error = classify(e, self.timeout);
+            let retryable = error.status == UizaStatus::ConnectionFailed;
+            Failure {
+                error,
+                retryable,
+                retry_after: None,
+            }
+        };
+        let request = self
+            .agent
+            .put(self.url)
+            .header(AUTHORIZATION, self.auth.clone());
+        let response = match self.request_budget {
+            None => request.send_empty(),
+            Some(remaining) => request
+                .config()
+                .timeout_global(Some(remaining))
+                .build()
+                .send_empty(),
         }
-    };
-    let request = agent.put(url).header(AUTHORIZATION, auth.clone());
-    let response = match budget {
-        None => request.send_empty(),
-        Some(remaining) => request
-            .config()
-            .timeout_global(Some(remaining))
-            .build()
-            .send_empty(),
+        .map_err(transport)?;
+
+        let code = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let mut body = response.into_body();
+        let read = body
+            .with_config()
+            .limit(self.body_limit)
+            .read_to_vec()
+            .map_err(|e| {
+                let mut failure = transport(e);
+                failure.error.http_status = Some(code);
+                failure
+            });
+
+        if (200..300).contains(&code) {
+            let bytes = read?;
+            let entity =
+                LiveEntity::parse(&bytes).map_err(|e| Failure::fatal(e.with_http_status(code)))?;
+            // serde_json accepted it, so it is UTF-8; the check is kept so that
+            // a parser bug can never hand C invalid UTF-8.
+            let body = String::from_utf8(bytes).map_err(|_| {
+                Failure::fatal(
+                    Error::client(UizaStatus::InvalidResponse, "the body is not UTF-8")
+                        .with_http_status(code),
+                )
+            })?;
+            return Ok(Reset { body, entity });
+        }
+
+        // An error status. Its body only supplies the message, so a body that
+        // is too large or cut short still yields the status the server meant.
+        let bytes = read.unwrap_or_default();
+        Err(Failure {
+            error: Error::from_http_response(code, &bytes),
+            retryable: is_retryable_http(code),
+            retry_after,
+        })
     }
-    .map_err(transport)?;
-
-    let code = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, SystemTime::now()));
-    let mut body = response.into_body();
-    let read = body
-        .with_config()
-        .limit(settings.body_limit)
-        .read_to_vec()
-        .map_err(|e| {
-            let mut failure = transport(e);
-            failure.error.http_status = Some(code);
-            failure
-        });
-
-    if (200..300).contains(&code) {
-        let bytes = read?;
-        let entity =
-            LiveEntity::parse(&bytes).map_err(|e| Failure::fatal(e.with_http_status(code)))?;
-        // serde_json accepted it, so it is UTF-8; the check is kept so that
-        // a parser bug can never hand C invalid UTF-8.
-        let body = String::from_utf8(bytes).map_err(|_| {
-            Failure::fatal(
-                Error::client(UizaStatus::InvalidResponse, "the body is not UTF-8")
-                    .with_http_status(code),
-            )
-        })?;
-        return Ok(Reset { body, entity });
-    }
-
-    // An error status. Its body only supplies the message, so a body that
-    // is too large or cut short still yields the status the server meant.
-    let bytes = read.unwrap_or_default();
-    Err(Failure {
-        error: Error::from_http_response(code, &bytes),
-        retryable: is_retryable_http(code),
-        retry_after,
-    })
 }

@@ -1,7 +1,7 @@
 //! A client's settings, and the HTTP agent built from them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use ureq::config::Config;
@@ -91,7 +91,9 @@ const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
 #[derive(Debug, Default)]
 struct CachingResolver {
     inner: DefaultResolver,
-    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+    /// Read by every call of every thread, written once a minute: a
+    /// read-write lock keeps threads from queueing behind each other.
+    cache: RwLock<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
 }
 
 impl Resolver for CachingResolver {
@@ -105,7 +107,7 @@ impl Resolver for CachingResolver {
             (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
             _ => return self.inner.resolve(uri, config, timeout),
         };
-        if let Ok(cache) = self.cache.lock() {
+        if let Ok(cache) = self.cache.read() {
             if let Some((at, addrs)) = cache.get(&key) {
                 if at.elapsed() < DNS_CACHE_TTL {
                     return Ok(addrs.clone());
@@ -113,7 +115,7 @@ impl Resolver for CachingResolver {
             }
         }
         let addrs = self.inner.resolve(uri, config, timeout)?;
-        if let Ok(mut cache) = self.cache.lock() {
+        if let Ok(mut cache) = self.cache.write() {
             cache.insert(key, (Instant::now(), addrs.clone()));
         }
         Ok(addrs)
