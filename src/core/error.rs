@@ -78,13 +78,14 @@ impl Error {
     pub fn from_http_response(code: u16, body: &[u8]) -> Error {
         let status = UizaStatus::from_http(code);
         match serde_json::from_slice::<ApiErrorBody>(body) {
-            Ok(api) => Error {
+            // An empty message would leave the caller with nothing to show.
+            Ok(api) if !api.message.is_empty() && !api.error_type.is_empty() => Error {
                 status,
                 message: api.message,
                 error_type: api.error_type,
                 http_status: Some(code),
             },
-            Err(_) => Error::client(
+            _ => Error::client(
                 status,
                 format!("the API answered HTTP {code} without a Uiza error document"),
             )
@@ -147,6 +148,14 @@ mod tests {
         assert_eq!(doc.error_type, "t");
         assert_eq!(doc.http_status, Some(401));
         assert!(ErrorDocument::parse(b"{}").is_err());
+    }
+
+    #[test]
+    fn empty_api_messages_are_replaced() {
+        let e = Error::from_http_response(404, br#"{"message":"","error_type":""}"#);
+        assert_eq!(e.status, UizaStatus::NotFound);
+        assert!(e.message.contains("404"), "{}", e.message);
+        assert_eq!(e.error_type, "http_error");
     }
 
     #[test]

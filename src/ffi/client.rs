@@ -285,3 +285,85 @@ pub unsafe extern "C" fn uiza_reset_stream_key(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+    use crate::ffi::library::uiza_string_free;
+
+    /// Makes a call that fails before any request (Miri has no network)
+    /// and returns its status and out_json.
+    unsafe fn refused(call: impl FnOnce(*mut *mut c_char) -> UizaStatus) -> (UizaStatus, String) {
+        let mut out = ptr::null_mut();
+        let status = call(&mut out);
+        let json = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
+        unsafe { uiza_string_free(out) };
+        (status, json)
+    }
+
+    #[test]
+    fn client_lifecycle_without_network() {
+        unsafe {
+            assert!(uiza_client_new(ptr::null()).is_null());
+            assert!(uiza_client_new(c"has space".as_ptr()).is_null());
+            let c = uiza_client_new(c"uap-test-key".as_ptr());
+            assert!(!c.is_null());
+            assert_eq!(
+                uiza_client_set_base_url(c, c"http://127.0.0.1:9".as_ptr()),
+                UizaStatus::Ok
+            );
+            assert_eq!(
+                uiza_client_set_base_url(c, c"ftp://x".as_ptr()),
+                UizaStatus::InvalidArgument
+            );
+            assert_eq!(
+                uiza_client_set_base_url(c, ptr::null()),
+                UizaStatus::InvalidArgument
+            );
+            assert_eq!(
+                uiza_client_set_timeout_ms(c, 0),
+                UizaStatus::InvalidArgument
+            );
+            assert_eq!(uiza_client_set_timeout_ms(c, 5), UizaStatus::Ok);
+            assert_eq!(uiza_client_set_max_retries(c, 0), UizaStatus::Ok);
+
+            let (status, json) =
+                refused(|out| uiza_client_reset_stream_key(c, c"..".as_ptr(), out));
+            assert_eq!(status, UizaStatus::InvalidArgument);
+            assert!(json.contains("invalid_argument") && !json.contains("uap-test-key"));
+            let (status, _) = refused(|out| uiza_client_reset_stream_key(c, ptr::null(), out));
+            assert_eq!(status, UizaStatus::InvalidArgument);
+            // A panic inside an exported function (debug-build hook).
+            let (status, json) = refused(|out| {
+                uiza_client_reset_stream_key(c, c"__uiza_test_panic__".as_ptr(), out)
+            });
+            assert_eq!(status, UizaStatus::Internal);
+            assert!(json.contains("internal_error"));
+            assert_eq!(
+                uiza_client_reset_stream_key(c, c"id".as_ptr(), ptr::null_mut()),
+                UizaStatus::InvalidArgument
+            );
+            uiza_client_free(c);
+            uiza_client_free(ptr::null_mut());
+            assert_eq!(
+                uiza_client_set_timeout_ms(ptr::null_mut(), 5),
+                UizaStatus::InvalidArgument
+            );
+        }
+    }
+
+    #[test]
+    fn one_shot_refusals_without_network() {
+        unsafe {
+            let (status, _) =
+                refused(|out| uiza_reset_stream_key(ptr::null(), c"id".as_ptr(), out));
+            assert_eq!(status, UizaStatus::InvalidArgument);
+            let (status, json) =
+                refused(|out| uiza_reset_stream_key(c"uap-test-key".as_ptr(), c"".as_ptr(), out));
+            assert_eq!(status, UizaStatus::InvalidArgument);
+            assert!(json.contains(r#""http_status":null"#));
+        }
+    }
+}

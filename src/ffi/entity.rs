@@ -265,3 +265,53 @@ pub unsafe extern "C" fn uiza_live_entity_encode(
 ) -> bool {
     unsafe { flag(entity, out, |e| e.encode) }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    fn text<'a>(p: *const c_char) -> Option<&'a str> {
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap())
+    }
+
+    #[test]
+    fn parse_read_and_free() {
+        let json = cr#"{"id":"e1","ingest":{"key":"live_k","url":"rtmp://x"},"dvr":true}"#;
+        let mut entity = ptr::null_mut();
+        assert_eq!(
+            unsafe { uiza_live_entity_parse(json.as_ptr(), &mut entity) },
+            UizaStatus::Ok
+        );
+        unsafe {
+            assert_eq!(text(uiza_live_entity_ingest_key(entity)), Some("live_k"));
+            assert_eq!(text(uiza_live_entity_ingest_url(entity)), Some("rtmp://x"));
+            assert_eq!(text(uiza_live_entity_id(entity)), Some("e1"));
+            assert_eq!(text(uiza_live_entity_name(entity)), None);
+            let mut flag = false;
+            assert!(uiza_live_entity_dvr(entity, &mut flag) && flag);
+            assert!(!uiza_live_entity_encode(entity, &mut flag));
+            assert!(!uiza_live_entity_dvr(entity, ptr::null_mut()));
+            uiza_live_entity_free(entity);
+            uiza_live_entity_free(ptr::null_mut());
+            assert!(uiza_live_entity_ingest_key(ptr::null()).is_null());
+        }
+    }
+
+    #[test]
+    fn refusals_leave_null() {
+        for json in [c"", c"{}", cr#"{"ingest":{"key":1}}"#, c"\xff"] {
+            let mut entity: *mut UizaLiveEntity = ptr::dangling_mut();
+            let status = unsafe { uiza_live_entity_parse(json.as_ptr(), &mut entity) };
+            assert_ne!(status, UizaStatus::Ok, "{json:?}");
+            assert!(entity.is_null());
+        }
+        let mut entity: *mut UizaLiveEntity = ptr::dangling_mut();
+        let status = unsafe { uiza_live_entity_parse(ptr::null(), &mut entity) };
+        assert_eq!(status, UizaStatus::InvalidArgument);
+        assert!(entity.is_null());
+        let status = unsafe { uiza_live_entity_parse(c"{}".as_ptr(), ptr::null_mut()) };
+        assert_eq!(status, UizaStatus::InvalidArgument);
+    }
+}

@@ -108,3 +108,53 @@ pub unsafe extern "C" fn uiza_error_free(error: *mut UizaError) {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    #[test]
+    fn parse_read_and_free() {
+        let json = cr#"{"message":"m","error_type":"t","http_status":404}"#;
+        let mut err = ptr::null_mut();
+        assert_eq!(
+            unsafe { uiza_error_parse(json.as_ptr(), &mut err) },
+            UizaStatus::Ok
+        );
+        unsafe {
+            assert_eq!(CStr::from_ptr(uiza_error_message(err)), c"m");
+            assert_eq!(CStr::from_ptr(uiza_error_type(err)), c"t");
+            assert_eq!(uiza_error_http_status(err), 404);
+            uiza_error_free(err);
+        }
+        let json = cr#"{"message":"m","error_type":"t","http_status":null}"#;
+        assert_eq!(
+            unsafe { uiza_error_parse(json.as_ptr(), &mut err) },
+            UizaStatus::Ok
+        );
+        unsafe {
+            assert_eq!(uiza_error_http_status(err), -1);
+            uiza_error_free(err);
+            uiza_error_free(ptr::null_mut());
+            assert!(uiza_error_message(ptr::null()).is_null());
+            assert_eq!(uiza_error_http_status(ptr::null()), -1);
+        }
+    }
+
+    #[test]
+    fn refusals_leave_null() {
+        for json in [
+            c"",
+            c"{}",
+            c"\xff",
+            cr#"{"message":"a\u0000b","error_type":"t"}"#,
+        ] {
+            let mut err: *mut UizaError = ptr::dangling_mut();
+            let status = unsafe { uiza_error_parse(json.as_ptr(), &mut err) };
+            assert_eq!(status, UizaStatus::InvalidArgument, "{json:?}");
+            assert!(err.is_null());
+        }
+    }
+}

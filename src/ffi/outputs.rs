@@ -65,3 +65,63 @@ pub(crate) unsafe fn object_call<T>(
     unsafe { write_out(out, value) };
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+    use crate::ffi::c_strings::free_string;
+
+    /// Reads and frees a string written by `json_call`.
+    fn take(out: *mut c_char) -> String {
+        assert!(!out.is_null());
+        let s = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_owned();
+        unsafe { free_string(out) };
+        s
+    }
+
+    #[test]
+    fn json_call_writes_the_body_the_error_or_the_caught_panic() {
+        let mut out: *mut c_char = ptr::null_mut();
+        let status = unsafe { json_call(&mut out, || Ok(r#"{"a":1}"#.to_owned())) };
+        assert_eq!(
+            (status, take(out)),
+            (UizaStatus::Ok, r#"{"a":1}"#.to_owned())
+        );
+
+        let status = unsafe { json_call(&mut out, || Err(Error::invalid_argument("id is empty"))) };
+        assert_eq!(status, UizaStatus::InvalidArgument);
+        assert!(take(out).contains(r#""message":"id is empty""#));
+
+        let status = unsafe { json_call(&mut out, || panic!("boom")) };
+        assert_eq!(status, UizaStatus::Internal);
+        assert!(take(out).contains("internal_error"));
+
+        let status = unsafe { json_call(ptr::null_mut(), || Ok(String::new())) };
+        assert_eq!(status, UizaStatus::InvalidArgument);
+    }
+
+    #[test]
+    fn object_call_hands_out_a_box_or_null() {
+        let mut out: *mut u64 = ptr::null_mut();
+        assert_eq!(
+            unsafe { object_call(&mut out, || Ok(7u64)) },
+            UizaStatus::Ok
+        );
+        assert_eq!(unsafe { *out }, 7);
+        drop(unsafe { Box::from_raw(out) });
+
+        // Whatever the caller left in `*out` is overwritten, never read.
+        for build in [
+            (|| Err(Error::invalid_argument("no"))) as fn() -> Result<u64, Error>,
+            || panic!("boom"),
+        ] {
+            let mut out: *mut u64 = ptr::dangling_mut();
+            assert_ne!(unsafe { object_call(&mut out, build) }, UizaStatus::Ok);
+            assert!(out.is_null());
+        }
+        let status = unsafe { object_call(ptr::null_mut::<*mut u64>(), || Ok(1u64)) };
+        assert_eq!(status, UizaStatus::InvalidArgument);
+    }
+}

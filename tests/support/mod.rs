@@ -5,6 +5,8 @@
 pub mod bindings;
 pub mod c_build;
 pub mod consumer;
+pub mod hygiene;
+pub mod memory;
 pub mod tools;
 
 use std::ffi::{c_char, CStr, CString};
@@ -35,7 +37,11 @@ pub fn fault(json: &str) -> Fault {
 
 /// Secrets that must never come back in any document: every test run
 /// through `Call` checks this on each `out_json`.
-pub const SECRETS: &[&str] = &[DEFAULT_API_KEY, "wrong-key-must-not-leak"];
+pub const SECRETS: &[&str] = &[
+    DEFAULT_API_KEY,
+    "wrong-key-must-not-leak",
+    hygiene::RELIABILITY_KEY,
+];
 
 /// What a call returned: the status and the `out_json` document.
 #[derive(Debug)]

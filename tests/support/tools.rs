@@ -34,10 +34,13 @@ pub fn describe(cmd: &Command) -> String {
     format!("{} {}", cmd.get_program().to_string_lossy(), args.join(" "))
 }
 
-/// Panics if a secret appears in a program's output.
-pub fn assert_no_secret(text: &str) {
+/// Panics if a secret appears in `text`; `what` says where it came from.
+pub fn assert_no_secret(what: &str, text: &str) {
     for secret in SECRETS {
-        assert!(!text.contains(secret), "secret in program output: {text}");
+        assert!(
+            !text.contains(secret),
+            "an API key leaked into {what}:\n{text}"
+        );
     }
 }
 
@@ -46,7 +49,7 @@ pub fn run_checked(cmd: &mut Command) -> Output {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe(cmd)));
-    assert_no_secret(&String::from_utf8_lossy(&out.stdout));
-    assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+    assert_no_secret("stdout", &String::from_utf8_lossy(&out.stdout));
+    assert_no_secret("stderr", &String::from_utf8_lossy(&out.stderr));
     out
 }
