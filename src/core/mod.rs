@@ -7,6 +7,7 @@ pub mod client;
 pub mod default_client;
 pub mod entity;
 pub mod error;
+pub mod precise_wait;
 pub mod request_path;
 pub mod retry;
 pub mod secret;

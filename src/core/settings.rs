@@ -8,9 +8,12 @@ use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::tls::{TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{
+    ConnectProxyConnector, Connector, NextTimeout, RustlsConnector, TcpConnector,
+};
 use ureq::Agent;
 
+use super::precise_wait::SlicedWaitConnector;
 use super::request_path::BaseUrl;
 use super::retry::DEFAULT_MAX_RETRIES;
 use super::trust::TrustRoots;
@@ -76,7 +79,12 @@ pub fn build_agent(trust: &TrustRoots, timeout: Duration) -> Agent {
         .build();
     Agent::with_parts(
         config,
-        DefaultConnector::default(),
+        // ureq's default chain (CONNECT proxy, TCP, rustls), with the
+        // socket waits sliced so that calls end on time.
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(SlicedWaitConnector)
+            .chain(RustlsConnector::default()),
         CachingResolver::default(),
     )
 }
