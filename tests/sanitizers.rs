@@ -169,6 +169,9 @@ fn run_under(
                 .arg("--leak-check=full")
                 .arg("--show-leak-kinds=definite")
                 .arg("--errors-for-leak-kinds=definite")
+                // Deep enough that the suppressions' rustls frames are in
+                // view however many transport layers sit above the socket.
+                .arg("--num-callers=40")
                 .arg(format!(
                     "--suppressions={}",
                     root.join("valgrind.supp").display()
