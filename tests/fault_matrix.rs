@@ -112,6 +112,22 @@ fn transport(name: &'static str, kind: &str, http_status: Option<u64>, budget: D
     }
 }
 
+/// One retryable failure, then the real answer after the first backoff
+/// (125-250 ms with equal jitter).
+fn recovers(name: &'static str, fault: &str) -> Case {
+    Case {
+        name,
+        faults: vec![fault.into()],
+        status: S::Ok,
+        requests: 2,
+        error_type: None,
+        http_status: None,
+        message: Msg::None,
+        min: ms(125),
+        max: ms(750),
+    }
+}
+
 /// A 200 whose body is unusable: never retried.
 fn invalid(name: &'static str, kind: &str, message: Msg) -> Case {
     Case {
@@ -156,17 +172,10 @@ fn cases(budget: Duration) -> Vec<Case> {
         server_error(502, budget),
         server_error(503, budget),
         server_error(504, budget),
-        Case {
-            name: "503 once, then the real answer",
-            faults: vec![r#"{"kind":"status","status":503}"#.into()],
-            status: S::Ok,
-            requests: 2,
-            error_type: None,
-            http_status: None,
-            message: Msg::None,
-            min: ms(125),
-            max: ms(750),
-        },
+        recovers(
+            "503 once, then the real answer",
+            r#"{"kind":"status","status":503}"#,
+        ),
         Case {
             name: "429, Retry-After 1 s, every attempt",
             faults: vec![format!(
@@ -227,17 +236,10 @@ fn cases(budget: Duration) -> Vec<Case> {
             Some(200),
             budget,
         ),
-        Case {
-            name: "connection dropped once, then the real answer",
-            faults: vec![r#"{"kind":"drop"}"#.into()],
-            status: S::Ok,
-            requests: 2,
-            error_type: None,
-            http_status: None,
-            message: Msg::None,
-            min: ms(125),
-            max: ms(750),
-        },
+        recovers(
+            "connection dropped once, then the real answer",
+            r#"{"kind":"drop"}"#,
+        ),
         Case {
             name: "1 GiB body",
             faults: vec![r#"{"kind":"oversized","bytes":1073741824}"#.into()],
