@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::boundary::{guard, test_hook};
 use super::c_strings::str_arg;
-use super::outputs::json_call;
+use super::outputs::{free_object, json_call};
 use crate::core::default_client::default_client;
 use crate::core::{ApiKey, Client, Error, UizaStatus};
 
@@ -77,12 +77,8 @@ pub unsafe extern "C" fn uiza_client_new(api_key: *const c_char) -> *mut UizaCli
 /// and no other thread is using it.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
-    guard((), || {
-        if !client.is_null() {
-            // SAFETY: per the contract, this is the only owner left.
-            drop(unsafe { Box::from_raw(client) });
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe { free_object(client) }
 }
 
 /// The reset on a client, with an optional per-call budget cap.

@@ -6,7 +6,7 @@ use std::ptr;
 
 use super::boundary::guard;
 use super::c_strings::str_arg;
-use super::outputs::{object_call, write_out};
+use super::outputs::{free_object, object_call, write_out};
 use crate::core::{Error, LiveEntity, UizaStatus};
 
 /// A parsed live entity. Every string it returns is owned by it and stays
@@ -92,12 +92,8 @@ pub unsafe extern "C" fn uiza_live_entity_parse(
 /// freed before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_free(entity: *mut UizaLiveEntity) {
-    guard((), || {
-        if !entity.is_null() {
-            // SAFETY: per the contract, this is the only owner.
-            drop(unsafe { Box::from_raw(entity) });
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe { free_object(entity) }
 }
 
 /// Reads one string field; NULL for a NULL entity or an absent field.

@@ -7,7 +7,7 @@ use std::ptr;
 
 use super::boundary::guard;
 use super::c_strings::str_arg;
-use super::outputs::object_call;
+use super::outputs::{free_object, object_call};
 use crate::core::{Error, ErrorDocument, UizaStatus};
 
 /// A parsed error document. Its strings are owned by it and stay valid
@@ -101,12 +101,8 @@ pub unsafe extern "C" fn uiza_error_http_status(error: *const UizaError) -> i32 
 /// before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_free(error: *mut UizaError) {
-    guard((), || {
-        if !error.is_null() {
-            // SAFETY: per the contract, this is the only owner.
-            drop(unsafe { Box::from_raw(error) });
-        }
-    })
+    // SAFETY: per the contract.
+    unsafe { free_object(error) }
 }
 
 #[cfg(test)]

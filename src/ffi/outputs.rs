@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use super::boundary::guard_result;
+use super::boundary::{guard, guard_result};
 use super::c_strings::malloc_string;
 use crate::core::{Error, UizaStatus};
 
@@ -64,6 +64,21 @@ pub(crate) unsafe fn object_call<T>(
     // SAFETY: checked non-NULL above.
     unsafe { write_out(out, value) };
     status
+}
+
+/// Frees an object that [`object_call`] or a constructor handed out as a
+/// `Box`; NULL is a no-op. Every `uiza_*_free` function is this.
+///
+/// # Safety
+/// `object` is NULL, or a pointer from `Box::into_raw` that was not freed
+/// before and that no other thread still uses.
+pub(crate) unsafe fn free_object<T>(object: *mut T) {
+    guard((), || {
+        if !object.is_null() {
+            // SAFETY: per the contract, this is the only owner left.
+            drop(unsafe { Box::from_raw(object) });
+        }
+    })
 }
 
 #[cfg(test)]
