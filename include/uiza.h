@@ -109,6 +109,12 @@ typedef enum {
  * once, setters included; it needs no locking by the caller. It must not be
  * freed while another thread is still inside a call that uses it.
  *
+ * Threads: calls run on the caller's thread. The only thread the library
+ * starts is a short-lived one that looks a host name up (so that a hung
+ * DNS server cannot outlast the call's budget), at most once a minute per
+ * client and host. A base URL with an IP literal (`http://127.0.0.1:8080`)
+ * is never looked up.
+ *
  * Create it with `uiza_client_new()` and release it with
  * `uiza_client_free()`. The API key it holds is wiped from memory when it
  * is freed.

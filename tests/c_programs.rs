@@ -100,3 +100,30 @@ fn example_explains_failures() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tls_error"));
 }
+
+/// ureq looks a host up on every call, on a new thread when a timeout is
+/// set; the library answers IP literals itself and caches host names, so a
+/// host process sees no thread per call (and, under LeakSanitizer, no
+/// half-exited thread's state; the fuzzer found that one).
+#[test]
+fn calls_create_no_thread_per_call() {
+    let sb = sandbox();
+    let bin = compile_c("thread_count", &["tests/c/thread_count.c"], &["-ldl"]);
+    let threads = |base_url: &str| {
+        let out = run(Command::new(&bin).args([base_url, DEFAULT_API_KEY, SEED_ENTITY_ID, "5"]));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .strip_prefix("threads created: ")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("{stdout}"))
+    };
+    let port = sb.base_url().rsplit(':').next().unwrap().to_owned();
+    assert_eq!(threads(sb.base_url()), 0, "IP literal {}", sb.base_url());
+    // One lookup for five calls: the first, on ureq's resolver thread.
+    assert_eq!(threads(&format!("http://localhost:{port}")), 1);
+}

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::bindings::{run, Sandboxes};
-use support::c_build::{lib_dir, repo_root};
+use support::c_build::{lib_dir, link_flags, repo_root};
 use support::tools::require_tool;
 
 /// Every test of the Go suite: each must be reported as passed, so a
@@ -54,10 +54,7 @@ fn go(args: &[&str]) -> Command {
             "CGO_CFLAGS",
             format!("-I{}", repo_root().join("include").display()),
         )
-        .env(
-            "CGO_LDFLAGS",
-            format!("-L{0} -luiza -Wl,-rpath,{0}", lib.display()),
-        );
+        .env("CGO_LDFLAGS", link_flags(&lib).join(" "));
     cmd
 }
 

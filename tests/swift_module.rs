@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::bindings::{run, Sandboxes};
-use support::c_build::{lib_dir, repo_root};
+use support::c_build::{lib_dir, link_flags, repo_root};
 use support::tools::require_tool;
 
 /// Compiles bindings/swift/module_check.m with clang modules on, finding
@@ -39,9 +39,7 @@ fn build(name: &str, module_flags: &[String]) -> PathBuf {
     .arg(root.join("bindings/swift/module_check.m"))
     .arg("-o")
     .arg(&out)
-    .arg(format!("-L{}", lib.display()))
-    .arg("-luiza")
-    .arg(format!("-Wl,-rpath,{}", lib.display()));
+    .args(link_flags(&lib));
     run(&mut cmd, Duration::from_secs(300)).assert_success("clang");
     out
 }

@@ -9,6 +9,7 @@ pub mod entity;
 pub mod error;
 pub mod precise_wait;
 pub mod request_path;
+pub mod resolver;
 pub mod retry;
 pub mod secret;
 pub mod settings;

@@ -1,20 +1,16 @@
 //! A client's settings, and the HTTP agent built from them.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ureq::config::Config;
-use ureq::http::Uri;
 use ureq::tls::{TlsConfig, TlsProvider};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
-    ConnectProxyConnector, Connector, NextTimeout, RustlsConnector, TcpConnector,
+    ConnectProxyConnector, Connector, RustlsConnector, TcpConnector,
 };
 use ureq::Agent;
 
 use super::precise_wait::SlicedWaitConnector;
 use super::request_path::BaseUrl;
+use super::resolver::CachingResolver;
 use super::retry::DEFAULT_MAX_RETRIES;
 use super::trust::TrustRoots;
 
@@ -87,45 +83,4 @@ pub fn build_agent(trust: &TrustRoots, timeout: Duration) -> Agent {
             .chain(RustlsConnector::default()),
         CachingResolver::default(),
     )
-}
-
-/// How long a resolved address is reused; libcurl's default DNS cache
-/// timeout.
-const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
-
-/// ureq resolves the host on every request, pooled connection or not, and
-/// with a timeout it does so on a freshly spawned thread: one thread per
-/// call. This cache answers repeat lookups at once, like libcurl's.
-#[derive(Debug, Default)]
-struct CachingResolver {
-    inner: DefaultResolver,
-    /// Read by every call of every thread, written once a minute: a
-    /// read-write lock keeps threads from queueing behind each other.
-    cache: RwLock<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
-}
-
-impl Resolver for CachingResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let key = match (uri.scheme_str(), uri.authority()) {
-            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
-            _ => return self.inner.resolve(uri, config, timeout),
-        };
-        if let Ok(cache) = self.cache.read() {
-            if let Some((at, addrs)) = cache.get(&key) {
-                if at.elapsed() < DNS_CACHE_TTL {
-                    return Ok(addrs.clone());
-                }
-            }
-        }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
-        if let Ok(mut cache) = self.cache.write() {
-            cache.insert(key, (Instant::now(), addrs.clone()));
-        }
-        Ok(addrs)
-    }
 }

@@ -24,12 +24,26 @@ pub fn lib_dir() -> PathBuf {
     profile_dir().join("deps")
 }
 
+/// The linker flags that bind a test program to the libuiza in `lib_dir`.
+///
+/// The run-time path is an old-style DT_RPATH (`--disable-new-dtags`), not
+/// a RUNPATH: `cargo test` sets `LD_LIBRARY_PATH` to include
+/// `target/<profile>`, where a stale libuiza.so from an earlier
+/// `cargo build` may sit, and only DT_RPATH is searched before it.
+pub fn link_flags(lib_dir: &Path) -> [String; 3] {
+    [
+        format!("-L{}", lib_dir.display()),
+        "-luiza".to_owned(),
+        format!("-Wl,--disable-new-dtags,-rpath,{}", lib_dir.display()),
+    ]
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Compiles `sources` (paths relative to the repository) into
-/// `target/<profile>/c/<name>`, linked to the shared libuiza with an rpath,
+/// `target/<profile>/c/<name>`, linked to the shared libuiza (see [`link_flags`]),
 /// warnings as errors. Panics with the compiler's output on failure.
 pub fn compile_c(name: &str, sources: &[&str], extra_flags: &[&str]) -> PathBuf {
     let root = repo_root();
@@ -51,9 +65,7 @@ pub fn compile_c(name: &str, sources: &[&str], extra_flags: &[&str]) -> PathBuf 
         .args(extra_flags)
         .arg("-o")
         .arg(&out)
-        .arg(format!("-L{}", lib_dir.display()))
-        .arg("-luiza")
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()));
+        .args(link_flags(&lib_dir));
     let output = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));

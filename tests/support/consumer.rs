@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::c_build::{lib_dir, profile_dir, repo_root};
+use super::c_build::{lib_dir, link_flags, profile_dir, repo_root};
 use super::tools::{describe, require_tool, run_checked};
 use super::{Sandbox, DEFAULT_API_KEY, SEED_ENTITY_ID};
 
@@ -145,9 +145,7 @@ pub fn compile_cpp(name: &str, sources: &[&Path], extra_flags: &[&str]) -> PathB
             .args(extra_flags)
             .arg("-o")
             .arg(&out)
-            .arg(format!("-L{}", lib_dir.display()))
-            .arg("-luiza")
-            .arg(format!("-Wl,-rpath,{}", lib_dir.display())),
+            .args(link_flags(&lib_dir)),
     );
     out
 }
