@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libuiza vs libcurl on loopback against nginx; prints a markdown table.
 #
-#   benches/run.sh            full run (release build of libuiza; a few minutes)
+#   benches/run.sh            full run (release build of libuiza, then about 20 s)
 #   benches/run.sh --quick    a few hundred calls per case (tests/bench_smoke.rs)
 #   benches/run.sh --serve    only start nginx and build the programs, print
 #                             where they are, and wait (for perf/callgrind)
@@ -114,7 +114,7 @@ unset SSL_CERT_FILE SSL_CERT_DIR
 if [ "$quick" = 1 ]; then
     calls=200 batch=50 tcalls=25 tbatch=25 cold=5 wrk_secs=1 recalls=20
 else
-    calls=5000 batch=250 tcalls=1000 tbatch=250 cold=60 wrk_secs=5 recalls=400
+    calls=5000 batch=250 tcalls=5000 tbatch=100 cold=60 wrk_secs=5 recalls=400
 fi
 b="$tmp/bench"
 echo "$("$b" versions) ($UIZA_LIB_DIR); $(nginx -v 2>&1 | cut -d' ' -f3); $(nproc) CPUs; ECDSA P-256 server cert"
