@@ -68,7 +68,10 @@ ca="$tmp/ca.pem"
 # --- build the C programs ---------------------------------------------------
 curl_libs="$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)"
 cflags=(-O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/include" -I"$benches")
-uiza_link=(-L"$UIZA_LIB_DIR" -luiza -Wl,-rpath,"$UIZA_LIB_DIR")
+# DT_RPATH (not RUNPATH): searched before LD_LIBRARY_PATH, so the library
+# measured is the one in UIZA_LIB_DIR even under `cargo test`, whose
+# LD_LIBRARY_PATH holds target/<profile> (see tests/support/c_build.rs).
+uiza_link=(-L"$UIZA_LIB_DIR" -luiza -Wl,--disable-new-dtags,-rpath,"$UIZA_LIB_DIR")
 # shellcheck disable=SC2086
 cc "${cflags[@]}" $curl_cflags -DBENCH_UIZA -DBENCH_CURL -o "$tmp/bench" \
     "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lpthread

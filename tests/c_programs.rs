@@ -122,7 +122,7 @@ fn calls_create_no_thread_per_call() {
             .and_then(|n| n.trim().parse::<u32>().ok())
             .unwrap_or_else(|| panic!("{stdout}"))
     };
-    let port = sb.base_url().rsplit(':').next().unwrap().to_owned();
+    let port = sb.addr().port();
     assert_eq!(threads(sb.base_url()), 0, "IP literal {}", sb.base_url());
     // One lookup for five calls: the first, on ureq's resolver thread.
     assert_eq!(threads(&format!("http://localhost:{port}")), 1);
