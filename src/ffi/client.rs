@@ -41,11 +41,23 @@ unsafe fn client_ref<'a>(client: *const UizaClient) -> Result<&'a UizaClient, Er
     unsafe { client.as_ref() }.ok_or_else(|| Error::invalid_argument("client is NULL"))
 }
 
-fn status_of(result: Result<(), Error>) -> UizaStatus {
-    match result {
-        Ok(()) => UizaStatus::Ok,
-        Err(e) => e.status,
-    }
+/// Applies one setting to the client behind `client`: the body of every
+/// `uiza_client_set_*` function. A NULL client is refused before `apply`
+/// reads its own arguments.
+///
+/// # Safety
+/// `client` is NULL or a live pointer from `uiza_client_new`.
+unsafe fn configure(
+    client: *mut UizaClient,
+    apply: impl FnOnce(&Client) -> Result<(), Error>,
+) -> UizaStatus {
+    guard(UizaStatus::Internal, || {
+        // SAFETY: per the contract.
+        match unsafe { client_ref(client) }.and_then(|c| apply(&c.client)) {
+            Ok(()) => UizaStatus::Ok,
+            Err(e) => e.status,
+        }
+    })
 }
 
 /// Creates a client that authenticates with `api_key`.
@@ -125,13 +137,8 @@ pub unsafe extern "C" fn uiza_client_set_base_url(
     client: *mut UizaClient,
     url: *const c_char,
 ) -> UizaStatus {
-    guard(UizaStatus::Internal, || {
-        // SAFETY: per the contract.
-        status_of(unsafe { client_ref(client) }.and_then(|c| {
-            let url = unsafe { str_arg(url, "url") }?;
-            c.client.set_base_url(url)
-        }))
-    })
+    // SAFETY: per the contract.
+    unsafe { configure(client, |c| c.set_base_url(str_arg(url, "url")?)) }
 }
 
 /// Sets the time budget of one call, in milliseconds: connecting, TLS,
@@ -146,13 +153,12 @@ pub unsafe extern "C" fn uiza_client_set_timeout_ms(
     client: *mut UizaClient,
     ms: u32,
 ) -> UizaStatus {
-    guard(UizaStatus::Internal, || {
-        // SAFETY: per the contract.
-        status_of(
-            unsafe { client_ref(client) }
-                .and_then(|c| c.client.set_timeout(Duration::from_millis(u64::from(ms)))),
-        )
-    })
+    // SAFETY: per the contract.
+    unsafe {
+        configure(client, |c| {
+            c.set_timeout(Duration::from_millis(u64::from(ms)))
+        })
+    }
 }
 
 /// Sets how many times a failed attempt may be retried (the default is 2;
@@ -166,10 +172,13 @@ pub unsafe extern "C" fn uiza_client_set_max_retries(
     client: *mut UizaClient,
     n: u32,
 ) -> UizaStatus {
-    guard(UizaStatus::Internal, || {
-        // SAFETY: per the contract.
-        status_of(unsafe { client_ref(client) }.map(|c| c.client.set_max_retries(n)))
-    })
+    // SAFETY: per the contract.
+    unsafe {
+        configure(client, |c| {
+            c.set_max_retries(n);
+            Ok(())
+        })
+    }
 }
 
 /// Trusts the CA certificates in the PEM file `pem_path` in addition to the
@@ -187,13 +196,12 @@ pub unsafe extern "C" fn uiza_client_set_ca_file(
     client: *mut UizaClient,
     pem_path: *const c_char,
 ) -> UizaStatus {
-    guard(UizaStatus::Internal, || {
-        // SAFETY: per the contract.
-        status_of(unsafe { client_ref(client) }.and_then(|c| {
-            let path = unsafe { str_arg(pem_path, "pem_path") }?;
-            c.client.set_ca_file(Path::new(path))
-        }))
-    })
+    // SAFETY: per the contract.
+    unsafe {
+        configure(client, |c| {
+            c.set_ca_file(Path::new(str_arg(pem_path, "pem_path")?))
+        })
+    }
 }
 
 /// Resets the ingest (stream) key of the live entity `id`:

@@ -2,11 +2,10 @@
 //! no JSON parser.
 
 use std::ffi::{c_char, CString};
-use std::ptr;
 
 use super::boundary::guard;
 use super::c_strings::str_arg;
-use super::outputs::{free_object, object_call, write_out};
+use super::outputs::{free_object, object_call, owned_str, write_out};
 use crate::core::{Error, LiveEntity, UizaStatus};
 
 /// A parsed live entity. Every string it returns is owned by it and stays
@@ -96,22 +95,6 @@ pub unsafe extern "C" fn uiza_live_entity_free(entity: *mut UizaLiveEntity) {
     unsafe { free_object(entity) }
 }
 
-/// Reads one string field; NULL for a NULL entity or an absent field.
-///
-/// # Safety
-/// `entity` is NULL or live.
-unsafe fn text(
-    entity: *const UizaLiveEntity,
-    field: fn(&UizaLiveEntity) -> &Option<CString>,
-) -> *const c_char {
-    guard(ptr::null(), || {
-        // SAFETY: per the contract.
-        unsafe { entity.as_ref() }
-            .and_then(|e| field(e).as_ref())
-            .map_or(ptr::null(), |s| s.as_ptr())
-    })
-}
-
 /// Reads one boolean field into `*out`; false when absent.
 ///
 /// # Safety
@@ -142,7 +125,7 @@ unsafe fn flag(
 pub unsafe extern "C" fn uiza_live_entity_ingest_key(
     entity: *const UizaLiveEntity,
 ) -> *const c_char {
-    unsafe { text(entity, |e| &e.ingest_key) }
+    unsafe { owned_str(entity, |e| e.ingest_key.as_ref()) }
 }
 
 /// The RTMP ingest URL (`ingest.url`), or NULL if absent.
@@ -153,7 +136,7 @@ pub unsafe extern "C" fn uiza_live_entity_ingest_key(
 pub unsafe extern "C" fn uiza_live_entity_ingest_url(
     entity: *const UizaLiveEntity,
 ) -> *const c_char {
-    unsafe { text(entity, |e| &e.ingest_url) }
+    unsafe { owned_str(entity, |e| e.ingest_url.as_ref()) }
 }
 
 /// The live entity's id, or NULL if absent.
@@ -162,7 +145,7 @@ pub unsafe extern "C" fn uiza_live_entity_ingest_url(
 /// `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_id(entity: *const UizaLiveEntity) -> *const c_char {
-    unsafe { text(entity, |e| &e.id) }
+    unsafe { owned_str(entity, |e| e.id.as_ref()) }
 }
 
 /// The name, or NULL if absent.
@@ -171,7 +154,7 @@ pub unsafe extern "C" fn uiza_live_entity_id(entity: *const UizaLiveEntity) -> *
 /// `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_name(entity: *const UizaLiveEntity) -> *const c_char {
-    unsafe { text(entity, |e| &e.name) }
+    unsafe { owned_str(entity, |e| e.name.as_ref()) }
 }
 
 /// The description, or NULL if absent.
@@ -182,7 +165,7 @@ pub unsafe extern "C" fn uiza_live_entity_name(entity: *const UizaLiveEntity) ->
 pub unsafe extern "C" fn uiza_live_entity_description(
     entity: *const UizaLiveEntity,
 ) -> *const c_char {
-    unsafe { text(entity, |e| &e.description) }
+    unsafe { owned_str(entity, |e| e.description.as_ref()) }
 }
 
 /// The HLS playback URL (`playback.hls`), or NULL if absent.
@@ -193,7 +176,7 @@ pub unsafe extern "C" fn uiza_live_entity_description(
 pub unsafe extern "C" fn uiza_live_entity_playback_hls(
     entity: *const UizaLiveEntity,
 ) -> *const c_char {
-    unsafe { text(entity, |e| &e.playback_hls) }
+    unsafe { owned_str(entity, |e| e.playback_hls.as_ref()) }
 }
 
 /// The region, such as "in-bangalore-1", or NULL if absent.
@@ -202,7 +185,7 @@ pub unsafe extern "C" fn uiza_live_entity_playback_hls(
 /// `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_region(entity: *const UizaLiveEntity) -> *const c_char {
-    unsafe { text(entity, |e| &e.region) }
+    unsafe { owned_str(entity, |e| e.region.as_ref()) }
 }
 
 /// The status, such as "ready", or NULL if absent.
@@ -211,7 +194,7 @@ pub unsafe extern "C" fn uiza_live_entity_region(entity: *const UizaLiveEntity) 
 /// `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_status(entity: *const UizaLiveEntity) -> *const c_char {
-    unsafe { text(entity, |e| &e.status) }
+    unsafe { owned_str(entity, |e| e.status.as_ref()) }
 }
 
 /// The creation time as the API sent it (RFC 3339), or NULL if absent.
@@ -222,7 +205,7 @@ pub unsafe extern "C" fn uiza_live_entity_status(entity: *const UizaLiveEntity) 
 pub unsafe extern "C" fn uiza_live_entity_created_at(
     entity: *const UizaLiveEntity,
 ) -> *const c_char {
-    unsafe { text(entity, |e| &e.created_at) }
+    unsafe { owned_str(entity, |e| e.created_at.as_ref()) }
 }
 
 /// The last update time as the API sent it (RFC 3339), or NULL if absent.
@@ -233,7 +216,7 @@ pub unsafe extern "C" fn uiza_live_entity_created_at(
 pub unsafe extern "C" fn uiza_live_entity_updated_at(
     entity: *const UizaLiveEntity,
 ) -> *const c_char {
-    unsafe { text(entity, |e| &e.updated_at) }
+    unsafe { owned_str(entity, |e| e.updated_at.as_ref()) }
 }
 
 /// Reads the `dvr` flag. Returns true and sets `*out` when the entity has
@@ -265,6 +248,7 @@ pub unsafe extern "C" fn uiza_live_entity_encode(
 #[cfg(test)]
 mod tests {
     use std::ffi::CStr;
+    use std::ptr;
 
     use super::*;
 

@@ -3,11 +3,10 @@
 //! works the same when cgo moves a goroutine between threads.
 
 use std::ffi::{c_char, CString};
-use std::ptr;
 
 use super::boundary::guard;
 use super::c_strings::str_arg;
-use super::outputs::{free_object, object_call};
+use super::outputs::{free_object, object_call, owned_str};
 use crate::core::{Error, ErrorDocument, UizaStatus};
 
 /// A parsed error document. Its strings are owned by it and stay valid
@@ -58,10 +57,8 @@ pub unsafe extern "C" fn uiza_error_parse(
 /// `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c_char {
-    guard(ptr::null(), || {
-        // SAFETY: per the contract.
-        unsafe { error.as_ref() }.map_or(ptr::null(), |e| e.message.as_ptr())
-    })
+    // SAFETY: per the contract.
+    unsafe { owned_str(error, |e| Some(&e.message)) }
 }
 
 /// The machine-readable type: the API's own (such as
@@ -73,10 +70,8 @@ pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c
 /// `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_type(error: *const UizaError) -> *const c_char {
-    guard(ptr::null(), || {
-        // SAFETY: per the contract.
-        unsafe { error.as_ref() }.map_or(ptr::null(), |e| e.error_type.as_ptr())
-    })
+    // SAFETY: per the contract.
+    unsafe { owned_str(error, |e| Some(&e.error_type)) }
 }
 
 /// The HTTP status of the response the error came with, or -1 when there
@@ -108,6 +103,7 @@ pub unsafe extern "C" fn uiza_error_free(error: *mut UizaError) {
 #[cfg(test)]
 mod tests {
     use std::ffi::CStr;
+    use std::ptr;
 
     use super::*;
 

@@ -1,7 +1,7 @@
 //! Out-parameters: how results reach the caller. Every exported function
 //! that produces something writes it here, last, once the outcome is known.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 use std::ptr;
 
 use super::boundary::{guard, guard_result};
@@ -64,6 +64,23 @@ pub(crate) unsafe fn object_call<T>(
     // SAFETY: checked non-NULL above.
     unsafe { write_out(out, value) };
     status
+}
+
+/// Borrows a string that an object owns, for an accessor that hands it to
+/// C; NULL for a NULL object or an absent field.
+///
+/// # Safety
+/// `object` is NULL or a live pointer to a `T`.
+pub(crate) unsafe fn owned_str<T>(
+    object: *const T,
+    field: impl FnOnce(&T) -> Option<&CString>,
+) -> *const c_char {
+    guard(ptr::null(), || {
+        // SAFETY: per the contract.
+        unsafe { object.as_ref() }
+            .and_then(field)
+            .map_or(ptr::null(), |s| s.as_ptr())
+    })
 }
 
 /// Frees an object that [`object_call`] or a constructor handed out as a
