@@ -109,9 +109,7 @@ impl Client {
     /// Sets the budget of one call. Zero is refused: it would make every
     /// call fail, and "no limit" would let a dead server hang an encoder.
     pub fn set_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        if timeout.is_zero() {
-            return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
-        }
+        let timeout = nonzero_timeout(timeout)?;
         self.update(|s| s.timeout = timeout, false);
         Ok(())
     }
@@ -175,10 +173,7 @@ impl Client {
         let snap = self.snapshot();
         let settings = &snap.settings;
         let timeout = match budget {
-            Some(budget) if budget.is_zero() => {
-                return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
-            }
-            Some(budget) => settings.timeout.min(budget),
+            Some(budget) => settings.timeout.min(nonzero_timeout(budget)?),
             None => settings.timeout,
         };
         let url = settings.base_url.stream_key_url(id);
@@ -220,6 +215,15 @@ impl Client {
             retry += 1;
         }
     }
+}
+
+/// A time budget as given by a caller; zero is refused, by the client-wide
+/// setting and by a per-call cap alike.
+fn nonzero_timeout(timeout: Duration) -> Result<Duration, Error> {
+    if timeout.is_zero() {
+        return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
+    }
+    Ok(timeout)
 }
 
 /// One HTTP exchange of a call.
