@@ -223,9 +223,12 @@ UizaStatus uiza_client_set_ca_file(UizaClient *client, const char *pem_path);
  * `PUT {base}/v1/live_entities/{id}/stream_key`. A broadcast already
  * running with the old key is not interrupted.
  *
- * `id` is non-empty UTF-8 of at most 256 bytes, without control
- * characters, and not "." or "..". It is percent-encoded as one path
- * segment.
+ * `id` is 1 to 256 characters, each one of `A-Z a-z 0-9 - . _ ~` (the
+ * RFC 3986 unreserved set), and not "." or "..". Uiza ids are UUIDs, which
+ * always qualify. Any other id is refused with
+ * `UIZA_STATUS_INVALID_ARGUMENT` and nothing is sent: a proxy or server
+ * that decodes and normalises paths could otherwise turn an id such as
+ * `..%2Fadmin` into another resource, with the API key attached.
  *
  * On return `*out_json` always holds a string that the caller must free
  * with `uiza_string_free()`:

@@ -29,6 +29,10 @@
  * moved from while another thread still uses it. uiza::Error is an
  * ordinary copyable value.
  *
+ * Live-entity ids follow the C rule: 1 to 256 characters from
+ * A-Z a-z 0-9 - . _ ~, and not "." or ".."; anything else throws
+ * uiza::Error with UIZA_STATUS_INVALID_ARGUMENT and nothing is sent.
+ *
  * Strings passed in must not contain NUL bytes: the C API would silently
  * cut them there (an id "a\0b" would name the entity "a"), so the wrapper
  * refuses them with UIZA_STATUS_INVALID_ARGUMENT instead.

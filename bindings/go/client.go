@@ -170,6 +170,10 @@ func (c *Client) set(refused string, apply func(*C.UizaClient) C.UizaStatus, rec
 // ResetStreamKey resets the ingest key of the live entity id and returns
 // the entity with its new key.
 //
+// The id must be 1 to 256 characters from A-Z a-z 0-9 - . _ ~ and not "."
+// or ".." (Uiza ids are UUIDs); any other id is refused with an *Error
+// matching ErrInvalidArgument, and nothing is sent.
+//
 // The context bounds the call: if it is already done, ResetStreamKey
 // returns ctx.Err() without sending anything; if its deadline comes before
 // the client's timeout, the time left becomes the call's budget, and the

@@ -447,7 +447,11 @@ class Client:
 
     def reset_stream_key(self, live_entity_id):
         """Resets the entity's ingest key; returns the entity with the new
-        key. Raises a UizaError subclass on failure."""
+        key. Raises a UizaError subclass on failure.
+
+        live_entity_id must be 1 to 256 characters from A-Z a-z 0-9 - . _ ~
+        and not "." or ".." (Uiza ids are UUIDs); any other id raises
+        InvalidArgumentError and nothing is sent."""
         cid = _c_string("live entity id", live_entity_id)
         handle = self._enter_call()
         try:

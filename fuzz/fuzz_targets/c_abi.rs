@@ -7,7 +7,7 @@ use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 
 use libfuzzer_sys::fuzz_target;
-use uiza::core::request_path::validate_id;
+use uiza::core::request_path::EntityId;
 use uiza::core::ApiKey;
 use uiza::ffi::boundary::TEST_PANIC_ID;
 use uiza::ffi::client::*;
@@ -115,7 +115,7 @@ fuzz_target!(|data: &[u8]| {
         // caught one.
         return;
     }
-    let id_valid = id_str.is_some_and(|i| validate_id(i).is_ok());
+    let id_valid = id_str.is_some_and(|i| EntityId::parse(i).is_ok());
 
     unsafe {
         parse_entity(&first);

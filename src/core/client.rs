@@ -18,7 +18,7 @@ use ureq::Agent;
 
 use super::entity::LiveEntity;
 use super::error::Error;
-use super::request_path::{validate_id, BaseUrl};
+use super::request_path::{BaseUrl, EntityId};
 use super::retry::{backoff, is_retryable_http, parse_retry_after};
 use super::secret::ApiKey;
 use super::settings::{build_agent, Settings};
@@ -169,7 +169,7 @@ impl Client {
         id: &str,
         budget: Option<Duration>,
     ) -> Result<Reset, Error> {
-        validate_id(id)?;
+        let id = EntityId::parse(id)?;
         let snap = self.snapshot();
         let settings = &snap.settings;
         let timeout = match budget {

@@ -1,11 +1,14 @@
 //! Validation of the live-entity id and of the base URL, and the request
-//! URL built from them.
+//! URLs built from them.
 //!
-//! The id comes from the caller and may contain anything; percent-encoding
-//! it as a single path segment guarantees that it can never change which
-//! resource is addressed (`/`, `?`, `#`, `%`, `..`).
-
-use std::fmt::Write as _;
+//! The id is the one piece of a request path that comes from the caller.
+//! Percent-encoding it is not enough: many front ends (nginx's default
+//! configuration among them) decode `%2F` and then resolve dot segments
+//! before they route, so `..%2Fadmin` would reach `/v1/admin/`, with the
+//! caller's API key attached. An id is therefore accepted only if it is
+//! already one segment that no such server can rewrite: RFC 3986
+//! unreserved characters only, and not `.` or `..`. Such an id needs no
+//! encoding at all, so none is done.
 
 use ureq::http::Uri;
 
@@ -14,40 +17,46 @@ use super::error::Error;
 /// The longest id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 256;
 
-/// Checks a live-entity id: non-empty UTF-8 of at most 256 bytes, with no
-/// control characters, and not `.` or `..`.
-pub fn validate_id(id: &str) -> Result<(), Error> {
-    if id.is_empty() {
-        return Err(Error::invalid_argument("id is empty"));
+/// The id rule, as every refusal states it.
+pub const ID_RULE: &str = "an id is 1 to 256 characters from A-Z a-z 0-9 - . _ ~ \
+     (RFC 3986 unreserved), and not \".\" or \"..\"";
+
+/// A live-entity id that passed [`EntityId::parse`]: safe to place in a
+/// request path verbatim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntityId<'a>(&'a str);
+
+impl<'a> EntityId<'a> {
+    /// Checks `id` against [`ID_RULE`]. The refusal names the rule and the
+    /// first offending byte's offset, never the id itself (it may be a
+    /// mistyped secret).
+    pub fn parse(id: &'a str) -> Result<EntityId<'a>, Error> {
+        let refuse = |why: String| Error::invalid_argument(format!("{why}; {ID_RULE}"));
+        if id.is_empty() {
+            return Err(refuse("id is empty".into()));
+        }
+        if id.len() > MAX_ID_LEN {
+            return Err(refuse(format!("id is {} bytes long", id.len())));
+        }
+        if let Some(pos) = id.bytes().position(|b| !is_unreserved(b)) {
+            return Err(refuse(format!(
+                "id has a character outside the allowed set at byte offset {pos}"
+            )));
+        }
+        if id == "." || id == ".." {
+            return Err(refuse("id is a dot segment".into()));
+        }
+        Ok(EntityId(id))
     }
-    if id.len() > MAX_ID_LEN {
-        return Err(Error::invalid_argument(format!(
-            "id is {} bytes long; at most {MAX_ID_LEN} are allowed",
-            id.len()
-        )));
+
+    pub fn as_str(&self) -> &'a str {
+        self.0
     }
-    if id.chars().any(char::is_control) {
-        return Err(Error::invalid_argument("id contains a control character"));
-    }
-    if id == "." || id == ".." {
-        return Err(Error::invalid_argument("id must not be \".\" or \"..\""));
-    }
-    Ok(())
 }
 
-/// Percent-encodes `segment` so that it is exactly one path segment: every
-/// byte except RFC 3986 unreserved characters is encoded.
-pub fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len() * 3);
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+/// RFC 3986 §2.3 unreserved: `ALPHA / DIGIT / "-" / "." / "_" / "~"`.
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// A validated `http://` or `https://` base URL, without a trailing slash.
@@ -94,13 +103,14 @@ impl BaseUrl {
         &self.0
     }
 
-    /// `{base}/v1/live_entities/{id}/stream_key`, the id encoded as one segment.
-    pub fn stream_key_url(&self, id: &str) -> String {
-        format!(
-            "{}/v1/live_entities/{}/stream_key",
-            self.0,
-            encode_segment(id)
-        )
+    /// `{base}/v1/live_entities/{id}`: the entity, read with GET.
+    pub fn entity_url(&self, id: EntityId<'_>) -> String {
+        format!("{}/v1/live_entities/{}", self.0, id.as_str())
+    }
+
+    /// `{base}/v1/live_entities/{id}/stream_key`: the key, reset with PUT.
+    pub fn stream_key_url(&self, id: EntityId<'_>) -> String {
+        format!("{}/stream_key", self.entity_url(id))
     }
 }
 
@@ -108,39 +118,81 @@ impl BaseUrl {
 mod tests {
     use super::*;
 
-    #[test]
-    fn ids() {
-        assert!(validate_id("22013d8a-d5fa-48f0-9a63-1f471ca9e81d").is_ok());
-        assert!(validate_id("a/b?c#d%e").is_ok());
-        assert!(validate_id(&"x".repeat(256)).is_ok());
-        for bad in ["", ".", "..", "a\nb", "nul\0", "del\u{7f}", "c1\u{85}"] {
-            assert!(validate_id(bad).is_err(), "{bad:?}");
-        }
-        assert!(validate_id(&"x".repeat(257)).is_err());
-        // 256 bytes, fewer characters: the limit is in bytes.
-        assert!(validate_id(&"\u{e9}".repeat(129)).is_err());
+    fn accepted(id: &str) -> bool {
+        EntityId::parse(id).is_ok()
     }
 
     #[test]
-    fn segment_encoding_keeps_the_path() {
-        assert_eq!(encode_segment("abc-1.2_~"), "abc-1.2_~");
-        assert_eq!(encode_segment("a/b?c#d%e f"), "a%2Fb%3Fc%23d%25e%20f");
-        assert_eq!(encode_segment("..%2F"), "..%252F");
-        assert_eq!(encode_segment("\u{e9}"), "%C3%A9");
+    fn uuids_and_unreserved_ids_are_accepted() {
+        for id in [
+            "22013d8a-d5fa-48f0-9a63-1f471ca9e81d",
+            "a",
+            "A-Z_a.z~0",
+            "...",
+            ".a",
+            "a..",
+            &"x".repeat(256),
+        ] {
+            assert!(accepted(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn anything_a_normalising_server_could_rewrite_is_refused() {
+        for id in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/../../x",
+            "./x",
+            "x/..",
+            "abc/",
+            "..;/x",
+            "a\\..\\x",
+            "%2e%2e%2fx",
+            "a?b",
+            "a#b",
+            "a b",
+            "a+b",
+            "a@b",
+            "a:b",
+            "\u{e9}",
+            "\u{ff0e}\u{ff0e}",
+            "nul\0",
+            "a\nb",
+        ] {
+            let err = EntityId::parse(id).expect_err(id);
+            assert_eq!(err.status, crate::core::UizaStatus::InvalidArgument);
+            assert!(err.message.contains(ID_RULE), "{}", err.message);
+        }
+        assert!(!accepted(&"x".repeat(257)));
+    }
+
+    #[test]
+    fn a_refusal_does_not_echo_the_id() {
+        let err = EntityId::parse("uap-secret/../x").unwrap_err();
+        assert!(!err.message.contains("uap-secret"), "{}", err.message);
+        assert!(err.message.contains("offset 10"), "{}", err.message);
     }
 
     #[test]
     fn base_urls() {
         let b = BaseUrl::parse("http://127.0.0.1:8080/").unwrap();
+        let id = EntityId::parse("abc-1").unwrap();
         assert_eq!(
-            b.stream_key_url("a/b"),
-            "http://127.0.0.1:8080/v1/live_entities/a%2Fb/stream_key"
+            b.stream_key_url(id),
+            "http://127.0.0.1:8080/v1/live_entities/abc-1/stream_key"
+        );
+        assert_eq!(
+            b.entity_url(id),
+            "http://127.0.0.1:8080/v1/live_entities/abc-1"
         );
         assert_eq!(
             BaseUrl::parse("https://proxy.example/uiza")
                 .unwrap()
-                .as_str(),
-            "https://proxy.example/uiza"
+                .stream_key_url(id),
+            "https://proxy.example/uiza/v1/live_entities/abc-1/stream_key"
         );
         for bad in [
             "",
