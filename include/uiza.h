@@ -79,7 +79,9 @@ typedef enum {
    */
   UIZA_STATUS_TIMEOUT = 8,
   /**
-   * DNS failure, or a refused, reset or truncated connection.
+   * DNS failure; a refused, unreachable, reset or truncated connection;
+   * or a proxy that refused the tunnel, its HTTP status in the message
+   * (a 4xx refusal such as 407 is not retried).
    */
   UIZA_STATUS_CONNECTION_FAILED = 9,
   /**
@@ -87,16 +89,19 @@ typedef enum {
    */
   UIZA_STATUS_TLS_FAILED = 10,
   /**
-   * A 2xx body that is not a JSON live entity with a string `ingest.key`.
+   * An answer that is not valid HTTP/1.1 (a malformed status line,
+   * headers or chunking), or a 2xx body that is not a JSON live entity
+   * with a string `ingest.key`.
    */
   UIZA_STATUS_INVALID_RESPONSE = 11,
   /**
-   * The response body was larger than the cap (1 MiB); it was not read further.
+   * The response header was larger than 64 KiB, or the body larger than
+   * the cap (1 MiB); it was not read further.
    */
   UIZA_STATUS_RESPONSE_TOO_LARGE = 12,
   /**
-   * A bug inside the library, such as a caught panic. The host process is
-   * never brought down; the call simply failed.
+   * A bug inside the library, such as a caught panic; never caused by a
+   * peer. The host process is never brought down; the call simply failed.
    */
   UIZA_STATUS_INTERNAL = 13,
 } UizaStatus;

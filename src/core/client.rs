@@ -241,11 +241,10 @@ struct Attempt<'a> {
 impl Attempt<'_> {
     fn run(&self) -> Result<Reset, Failure> {
         let transport = |e: ureq::Error| {
-            let error = classify(e, self.timeout);
-            let retryable = error.status == UizaStatus::ConnectionFailed;
+            let failure = classify(e, self.timeout);
             Failure {
-                error,
-                retryable,
+                error: failure.error,
+                retryable: failure.retryable,
                 retry_after: None,
             }
         };

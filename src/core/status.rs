@@ -30,16 +30,21 @@ pub enum UizaStatus {
     UnexpectedStatus = 7,
     /// The call's time budget (see `uiza_client_set_timeout_ms()`) ran out.
     Timeout = 8,
-    /// DNS failure, or a refused, reset or truncated connection.
+    /// DNS failure; a refused, unreachable, reset or truncated connection;
+    /// or a proxy that refused the tunnel, its HTTP status in the message
+    /// (a 4xx refusal such as 407 is not retried).
     ConnectionFailed = 9,
     /// The TLS handshake or the certificate verification failed.
     TlsFailed = 10,
-    /// A 2xx body that is not a JSON live entity with a string `ingest.key`.
+    /// An answer that is not valid HTTP/1.1 (a malformed status line,
+    /// headers or chunking), or a 2xx body that is not a JSON live entity
+    /// with a string `ingest.key`.
     InvalidResponse = 11,
-    /// The response body was larger than the cap (1 MiB); it was not read further.
+    /// The response header was larger than 64 KiB, or the body larger than
+    /// the cap (1 MiB); it was not read further.
     ResponseTooLarge = 12,
-    /// A bug inside the library, such as a caught panic. The host process is
-    /// never brought down; the call simply failed.
+    /// A bug inside the library, such as a caught panic; never caused by a
+    /// peer. The host process is never brought down; the call simply failed.
     Internal = 13,
 }
 

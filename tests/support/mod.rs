@@ -8,6 +8,7 @@ pub mod consumer;
 pub mod hygiene;
 pub mod memory;
 pub mod nginx;
+pub mod raw_peer;
 pub mod tools;
 
 use std::ffi::{c_char, CStr, CString};
