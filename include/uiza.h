@@ -104,7 +104,29 @@ typedef enum {
    * peer. The host process is never brought down; the call simply failed.
    */
   UIZA_STATUS_INTERNAL = 13,
+  /**
+   * The call was cancelled through its cancel token (or its client was
+   * freed), and the key was not changed by it. A call that did change the
+   * key never reports this status.
+   */
+  UIZA_STATUS_CANCELLED = 14,
 } UizaStatus;
+
+/**
+ * A cancel token: a flag that stops the calls it is given.
+ *
+ * Create it with `uiza_cancel_token_new()`, pass it to any number of
+ * calls, raise it with `uiza_cancel_token_cancel()`, and free it with
+ * `uiza_cancel_token_free()`. A token cannot be reset: use a new one for
+ * new calls.
+ *
+ * Thread safety: every function on a token may be called from any thread
+ * at once, and `uiza_cancel_token_cancel()` also from inside a callback.
+ * A token may be freed while calls that use it are still in flight (they
+ * keep their own reference); it must not be freed while another thread is
+ * still inside a `uiza_cancel_token_*` function on it.
+ */
+typedef struct UizaCancelToken UizaCancelToken;
 
 /**
  * A client bound to one API key: its settings and a pool of keep-alive
@@ -112,13 +134,17 @@ typedef enum {
  *
  * Thread safety: a `UizaClient` may be used by any number of threads at
  * once, setters included; it needs no locking by the caller. It must not be
- * freed while another thread is still inside a call that uses it.
+ * freed while another thread is still inside a blocking call that uses it.
+ * It may be freed while async calls on it are in flight: they are
+ * cancelled, each callback still runs exactly once, and the client's
+ * memory is released after the last one.
  *
- * Threads: calls run on the caller's thread. The only thread the library
- * starts is a short-lived one that looks a host name up (so that a hung
- * DNS server cannot outlast the call's budget), at most once a minute per
- * client and host. A base URL with an IP literal (`http://127.0.0.1:8080`)
- * is never looked up.
+ * Threads: blocking calls run on the caller's thread, async ones on the
+ * library's worker threads (see `uiza_set_max_worker_threads()`). The only
+ * other thread the library starts is a short-lived one that looks a host
+ * name up (so that a hung DNS server cannot outlast the call's budget), at
+ * most once a minute per client and host. A base URL with an IP literal
+ * (`http://127.0.0.1:8080`) is never looked up.
  *
  * Create it with `uiza_client_new()` and release it with
  * `uiza_client_free()`. The API key it holds is wiped from memory when it
@@ -144,9 +170,104 @@ typedef struct UizaError UizaError;
  */
 typedef struct UizaLiveEntity UizaLiveEntity;
 
+/**
+ * The callback of an async call: `user_data` as given, the status, and
+ * the JSON document the blocking call would have put in `*out_json` (the
+ * entity on `UIZA_STATUS_OK`, the error document otherwise).
+ *
+ * It runs exactly once per call that was accepted, on a library worker
+ * thread: never inside the `_async` function, and never while a library
+ * lock is held, so it may call any library function, start another async
+ * call, or cancel a token. `json` is borrowed until the callback returns:
+ * copy what you need, and do not free it. Keep the callback short (hand
+ * the result to your UI thread, say): while it runs, its worker runs
+ * nothing else.
+ */
+typedef void (*UizaCallback)(void *user_data, UizaStatus status, const char *json);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * `uiza_client_rotate_stream_key()` without blocking: the rotation runs on
+ * a library worker thread and `callback` receives its outcome.
+ *
+ * Returns `UIZA_STATUS_OK` if the call was accepted: `callback` then runs
+ * exactly once, later, on a worker thread (never inside this function).
+ * Any other status (a NULL client or callback, an invalid id or
+ * `current_key`) means it was refused and `callback` never runs.
+ *
+ * The call's budget starts now, so time spent queued behind other calls
+ * counts, and `token` is honoured while it is queued too. `id`,
+ * `current_key` and `token` may be freed as soon as this returns.
+ *
+ * Safety: `client` and `token` are NULL or live; `id` and `current_key`
+ * are NULL or NUL-terminated strings. `user_data` is passed to `callback`
+ * as is, from a worker thread.
+ */
+UizaStatus uiza_client_rotate_stream_key_async(UizaClient *client,
+                                               const char *id,
+                                               const char *current_key,
+                                               const UizaCancelToken *token,
+                                               UizaCallback callback,
+                                               void *user_data);
+
+/**
+ * `uiza_client_get_live_entity()` without blocking, with the same rules
+ * as `uiza_client_rotate_stream_key_async()`. A cancelled read ends within
+ * a fraction of a second, even mid-response, with `UIZA_STATUS_CANCELLED`.
+ *
+ * Safety: as for `uiza_client_rotate_stream_key_async()`.
+ */
+UizaStatus uiza_client_get_live_entity_async(UizaClient *client,
+                                             const char *id,
+                                             const UizaCancelToken *token,
+                                             UizaCallback callback,
+                                             void *user_data);
+
+/**
+ * Sets how many worker threads the library may run at once for async
+ * calls, process-wide (default 4; 0 is refused with
+ * `UIZA_STATUS_INVALID_ARGUMENT`). Calls beyond the bound wait in a queue,
+ * in order, with their budgets and tokens running. Workers are started
+ * on demand and exit after 10 s without work, so an idle process has no
+ * library threads. Lowering the bound lets busy workers finish their
+ * call first.
+ */
+UizaStatus uiza_set_max_worker_threads(uint32_t max);
+
+/**
+ * Creates a cancel token. Returns NULL only if memory runs out. Free it
+ * with `uiza_cancel_token_free()`.
+ */
+UizaCancelToken *uiza_cancel_token_new(void);
+
+/**
+ * Cancels every call that uses `token`, now and later. Never blocks; may
+ * be called more than once, from any thread, and from inside a callback.
+ * NULL is a no-op.
+ *
+ * Safety: `token` is NULL or live.
+ */
+void uiza_cancel_token_cancel(const UizaCancelToken *token);
+
+/**
+ * Whether `token` has been cancelled; false for NULL.
+ *
+ * Safety: `token` is NULL or live.
+ */
+bool uiza_cancel_token_is_cancelled(const UizaCancelToken *token);
+
+/**
+ * Frees a token. Calls still using it keep working and can still be
+ * cancelled by their client being freed, but no longer through this
+ * token. NULL is a no-op.
+ *
+ * Safety: `token` is NULL or came from `uiza_cancel_token_new()` and was
+ * not freed before.
+ */
+void uiza_cancel_token_free(UizaCancelToken *token);
 
 /**
  * Creates a client that authenticates with `api_key`.
@@ -166,11 +287,16 @@ extern "C" {
 UizaClient *uiza_client_new(const char *api_key);
 
 /**
- * Frees a client and wipes its API key. NULL is a no-op.
+ * Frees a client. NULL is a no-op.
  *
- * # Safety
- * `client` is NULL or came from `uiza_client_new()`, was not freed before,
- * and no other thread is using it.
+ * Async calls still in flight on the client are cancelled (a rotation
+ * whose PUT is already on the wire still learns its outcome first); each
+ * of their callbacks still runs exactly once, and the client's memory and
+ * its API key are released (the key wiped) after the last callback has
+ * returned. Blocking calls must have returned before this is called.
+ *
+ * Safety: `client` is NULL or came from `uiza_client_new()` and was not
+ * freed before; no other thread is inside a blocking call on it.
  */
 void uiza_client_free(UizaClient *client);
 
@@ -293,6 +419,61 @@ UizaStatus uiza_client_reset_stream_key_with_timeout(UizaClient *client,
  * NULL or writable.
  */
 UizaStatus uiza_reset_stream_key(const char *api_key, const char *id, char **out_json);
+
+/**
+ * Reads the live entity `id`: `GET {base}/v1/live_entities/{id}`.
+ *
+ * `id` follows the rule of `uiza_client_reset_stream_key()`. The call has
+ * the same budget, retries, TLS and error document (without
+ * `"rotated"`); it is retried like any idempotent request. On
+ * `UIZA_STATUS_OK`, `*out_json` is the entity as the API sent it. An
+ * entity in `init` state has `"ingest": null`; `uiza_live_entity_parse()`
+ * accepts it, and its ingest accessors then return NULL.
+ *
+ * Safety: `client` is NULL or live; `id` is NULL or a NUL-terminated
+ * string; `out_json` is NULL or writable.
+ */
+UizaStatus uiza_client_get_live_entity(UizaClient *client, const char *id, char **out_json);
+
+/**
+ * Rotates the stream key of the live entity `id` exactly once.
+ *
+ * `current_key` is the key your encoder uses now; if it is NULL the
+ * library first reads the entity to learn it. `token` may be NULL.
+ *
+ * On `UIZA_STATUS_OK`, `*out_json` is the entity with an `ingest.key`
+ * that differs from `current_key`, and this call rotated the key exactly
+ * once. After any failure that the server may have applied (a timeout or
+ * dropped connection after the request was sent, HTTP 408 or 5xx, or a
+ * 2xx that could not be read), the library reads the entity back within
+ * the same budget before anything else: a new key means the rotation
+ * happened (`UIZA_STATUS_OK`); the old key means it did not, and the PUT
+ * may be retried safely. A PUT is given at most two thirds of the time
+ * left, so that the read-back has time too.
+ *
+ * Every error document carries `"rotated"`: `false` when the key is
+ * certainly unchanged by this call, `null` when it is unknown (the
+ * read-back failed too): then read the entity before you trust the key
+ * you hold.
+ *
+ * Cancellation through `token` is honoured before each PUT is sent, during
+ * the initial read, and during any wait between attempts, and gives
+ * `UIZA_STATUS_CANCELLED` with `"rotated": false`. A PUT already sent is
+ * not abandoned, since its outcome must be learned; cancellation then only
+ * prevents further attempts. A call that rotated the key never reports
+ * `UIZA_STATUS_CANCELLED`.
+ *
+ * `*out_json` follows the rules of `uiza_client_reset_stream_key()`.
+ *
+ * Safety: `client` is NULL or live; `id` and `current_key` are NULL or
+ * NUL-terminated strings; `token` is NULL or live; `out_json` is NULL or
+ * writable.
+ */
+UizaStatus uiza_client_rotate_stream_key(UizaClient *client,
+                                         const char *id,
+                                         const char *current_key,
+                                         const UizaCancelToken *token,
+                                         char **out_json);
 
 /**
  * Parses `json`, such as the `out_json` of a successful reset, into a

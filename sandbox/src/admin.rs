@@ -42,6 +42,13 @@ pub async fn handle(req: Request<Incoming>, state: &SharedState) -> Response<San
             }
             Err(response) => response,
         },
+        (&Method::GET, _) if path.starts_with("/__admin/rotations/") => {
+            let seg = &path["/__admin/rotations/".len()..];
+            match percent_decode(seg) {
+                Some(id) => to_json(&json!({ "id": id, "rotations": state.rotations(&id) })),
+                None => error(StatusCode::BAD_REQUEST, "the id is not UTF-8"),
+            }
+        }
         (&Method::GET, _) if path.starts_with("/__admin/entities/") => {
             let seg = &path["/__admin/entities/".len()..];
             match percent_decode(seg).and_then(|id| state.entity(&id)) {

@@ -32,6 +32,10 @@ pub struct Fault {
     pub kind: FaultKind,
     #[serde(default = "one")]
     pub times: u32,
+    /// Only requests with this method (`"PUT"`, `"GET"`) consume the fault;
+    /// others pass it by. Absent: any API request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 fn one() -> u32 {
@@ -44,6 +48,10 @@ fn default_oversized_bytes() -> u64 {
 
 fn default_drip_interval_ms() -> u64 {
     200
+}
+
+fn default_stall_ms() -> u64 {
+    60_000
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +88,19 @@ pub enum FaultKind {
     WrongTypes,
     /// 200 entity whose `ingest` has no `key`.
     NoKey,
+    /// Handle the request normally (a PUT rotates the key), then close the
+    /// connection without answering: the client cannot know it happened.
+    ApplyThenDrop,
+    /// Handle the request normally, then answer 502 as a failing gateway
+    /// in front of the API would.
+    #[serde(rename = "apply_then_502")]
+    ApplyThen502,
+    /// Handle the request normally, then hold the connection `ms` without
+    /// answering (past the client's budget), then close it.
+    ApplyThenStall {
+        #[serde(default = "default_stall_ms")]
+        ms: u64,
+    },
     /// 200 with the entity sent `chunk_bytes` at a time, `interval_ms` apart.
     Drip {
         #[serde(default = "one_usize")]
@@ -96,12 +117,31 @@ fn one_usize() -> usize {
 impl Fault {
     /// A fault applying to the next API request only.
     pub fn new(kind: FaultKind) -> Self {
-        Fault { kind, times: 1 }
+        Fault {
+            kind,
+            times: 1,
+            method: None,
+        }
     }
 
     /// The same fault, applying to `times` consecutive API requests.
     pub fn with_times(self, times: u32) -> Self {
         Fault { times, ..self }
+    }
+
+    /// The same fault, applying only to requests with `method`.
+    pub fn for_method(self, method: &str) -> Self {
+        Fault {
+            method: Some(method.to_ascii_uppercase()),
+            ..self
+        }
+    }
+
+    /// Whether a request with `method` consumes this fault.
+    pub fn applies_to(&self, method: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 
     /// Rejects faults that could not be sent as asked. The admin endpoint
@@ -150,6 +190,9 @@ impl Fault {
             FaultKind::WrongTypes => "wrong_types",
             FaultKind::NoKey => "no_key",
             FaultKind::Drip { .. } => "drip",
+            FaultKind::ApplyThenDrop => "apply_then_drop",
+            FaultKind::ApplyThen502 => "apply_then_502",
+            FaultKind::ApplyThenStall { .. } => "apply_then_stall",
         }
     }
 }
@@ -180,11 +223,22 @@ pub enum FaultAction {
     Respond(Response<SandboxBody>),
     /// Close the connection without answering.
     Drop,
+    /// Handle the request normally first, then do `after`.
+    ApplyThen(After),
+}
+
+/// What an `apply_then_*` fault does once the request was handled.
+pub enum After {
+    Drop,
+    Respond(Response<SandboxBody>),
+    /// Hold the connection this long, then close it unanswered.
+    Stall(Duration),
 }
 
 /// Turns `fault` into an action. `entity` is the stored entity the request
-/// names (or the seed), used where the fault needs a plausible body; faults
-/// never change stored state.
+/// names (or the seed), used where the fault needs a plausible body. Only
+/// the `apply_then_*` faults change stored state, by letting the request
+/// through first.
 pub fn action(fault: &FaultKind, entity: &Value) -> FaultAction {
     let entity_json = serde_json::to_vec(entity).unwrap_or_default();
     match fault {
@@ -234,6 +288,13 @@ pub fn action(fault: &FaultKind, entity: &Value) -> FaultAction {
             FaultAction::Respond(json_ok(SandboxBody::full(
                 serde_json::to_vec(&e).unwrap_or_default(),
             )))
+        }
+        FaultKind::ApplyThenDrop => FaultAction::ApplyThen(After::Drop),
+        FaultKind::ApplyThen502 => FaultAction::ApplyThen(After::Respond(status_response(
+            502, None, None, &[],
+        ))),
+        FaultKind::ApplyThenStall { ms } => {
+            FaultAction::ApplyThen(After::Stall(Duration::from_millis(*ms)))
         }
         FaultKind::Drip {
             chunk_bytes,

@@ -165,6 +165,18 @@ impl Sandbox {
         self.state.entity(id)
     }
 
+    /// The stored entity's current `ingest.key`.
+    pub fn current_key(&self, id: &str) -> Option<String> {
+        let entity = self.state.entity(id)?;
+        entity["ingest"]["key"].as_str().map(str::to_owned)
+    }
+
+    /// How many times the key of entity `id` was reset (since start or the
+    /// last `clear`).
+    pub fn rotations(&self, id: &str) -> u64 {
+        self.state.rotations(id)
+    }
+
     /// Stores `entity` under its `"id"` (replacing any entity with that
     /// id). A value without a string `"id"` is ignored.
     pub fn insert_entity(&self, entity: serde_json::Value) {

@@ -11,7 +11,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::body::SandboxBody;
-use crate::faults::{self, FaultAction};
+use crate::faults::{self, After, FaultAction};
 use crate::http_util::{
     json_response, percent_decode, plain_not_found, raw_path, read_body, BODY_LIMIT,
 };
@@ -77,13 +77,25 @@ async fn api(req: Request<Incoming>, state: &SharedState) -> ApiOutcome {
     let _ = read_body(body, BODY_LIMIT).await;
 
     let mut applied = None;
-    if let Some(fault) = state.next_fault() {
+    if let Some(fault) = state.next_fault(parts.method.as_str()) {
         applied = Some(fault.name());
         let entity = fault_entity(&parts, state);
         match faults::action(&fault.kind, &entity) {
             FaultAction::Delay(wait) => tokio::time::sleep(wait).await,
             FaultAction::Respond(response) => return (Ok(response), applied),
             FaultAction::Drop => return (Err(Dropped), applied),
+            FaultAction::ApplyThen(after) => {
+                let _applied = answer(&parts, state);
+                let outcome = match after {
+                    After::Drop => Err(Dropped),
+                    After::Respond(response) => Ok(response),
+                    After::Stall(wait) => {
+                        tokio::time::sleep(wait).await;
+                        Err(Dropped)
+                    }
+                };
+                return (outcome, applied);
+            }
         }
     }
     (Ok(answer(&parts, state)), applied)
@@ -178,7 +190,7 @@ fn reset_key(id: &str, state: &SharedState) -> Result<Option<Value>, ()> {
         entity.clone()
     });
     if updated.is_some() {
-        state.count_reset();
+        state.count_reset(id);
     }
     Ok(updated)
 }

@@ -41,6 +41,8 @@ pub struct SharedState {
     faults: Mutex<VecDeque<Fault>>,
     stats: Mutex<Stats>,
     last_request: Mutex<Option<RecordedRequest>>,
+    /// Keys reset per entity id, so a test can prove "exactly once".
+    rotations: Mutex<HashMap<String, u64>>,
 }
 
 /// Locks without ever panicking: a panic elsewhere must not turn every later
@@ -58,6 +60,7 @@ impl SharedState {
             faults: Mutex::new(VecDeque::new()),
             stats: Mutex::new(Stats::default()),
             last_request: Mutex::new(None),
+            rotations: Mutex::new(HashMap::new()),
         };
         state.insert_entity(seed::seed_entity());
         state
@@ -99,15 +102,17 @@ impl SharedState {
         }
     }
 
-    /// Takes the fault for the current API request, if any: the head of the
-    /// queue, which stays queued until it has applied `times` times.
-    pub fn next_fault(&self) -> Option<Fault> {
+    /// Takes the fault for the current API request, if any: the first
+    /// queued one that applies to `method`, which stays queued until it has
+    /// applied `times` times.
+    pub fn next_fault(&self, method: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
-        let head = faults.front_mut()?;
-        let taken = head.clone();
-        head.times = head.times.saturating_sub(1);
-        if head.times == 0 {
-            faults.pop_front();
+        let at = faults.iter().position(|f| f.applies_to(method))?;
+        let fault = &mut faults[at];
+        let taken = fault.clone();
+        fault.times = fault.times.saturating_sub(1);
+        if fault.times == 0 {
+            faults.remove(at);
         }
         drop(faults);
         lock(&self.stats).faults_applied += 1;
@@ -119,6 +124,7 @@ impl SharedState {
         lock(&self.faults).clear();
         *lock(&self.stats) = Stats::default();
         *lock(&self.last_request) = None;
+        lock(&self.rotations).clear();
     }
 
     pub fn stats(&self) -> Stats {
@@ -129,8 +135,14 @@ impl SharedState {
         lock(&self.stats).connections += 1;
     }
 
-    pub fn count_reset(&self) {
+    pub fn count_reset(&self, id: &str) {
         lock(&self.stats).resets += 1;
+        *lock(&self.rotations).entry(id.to_owned()).or_default() += 1;
+    }
+
+    /// Keys reset for entity `id` since start (or the last `clear`).
+    pub fn rotations(&self, id: &str) -> u64 {
+        lock(&self.rotations).get(id).copied().unwrap_or(0)
     }
 
     pub fn record_api_request(&self, request: RecordedRequest) {

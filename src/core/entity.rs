@@ -27,7 +27,10 @@ pub struct LiveEntity {
     pub id: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
-    pub ingest: Option<Ingest>,
+    /// `None`: the field is absent. `Some(None)`: `"ingest": null`, as an
+    /// entity in `init` state has it.
+    #[serde(default, deserialize_with = "present")]
+    pub ingest: Option<Option<Ingest>>,
     pub playback: Option<Playback>,
     pub region: Option<String>,
     pub status: Option<String>,
@@ -37,8 +40,29 @@ pub struct LiveEntity {
     pub updated_at: Option<String>,
 }
 
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`,
+/// through `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 impl LiveEntity {
-    /// Parses a live entity and requires a string `ingest.key`.
+    /// Parses a live entity as a reset answers it: `ingest.key` must be a
+    /// string.
+    pub fn parse_with_key(json: &[u8]) -> Result<LiveEntity, Error> {
+        let entity = LiveEntity::parse(json)?;
+        if entity.ingest_key().is_none() {
+            return Err(not_an_entity("it has no string ingest.key"));
+        }
+        Ok(entity)
+    }
+
+    /// Parses a live entity: either `"ingest": null` (an entity in `init`
+    /// state, which has no key yet) or an `ingest` with a string `key`.
     ///
     /// The error message gives the position of a problem but never the
     /// offending value: that value could be a stream key.
@@ -58,26 +82,33 @@ impl LiveEntity {
                 ),
             )
         })?;
-        if entity.ingest_key().is_none() {
-            return Err(Error::client(
-                UizaStatus::InvalidResponse,
-                "the response is not a live entity: it has no string ingest.key",
-            ));
+        match &entity.ingest {
+            None => Err(not_an_entity("it has no ingest")),
+            Some(Some(ingest)) if ingest.key.is_none() => {
+                Err(not_an_entity("it has no string ingest.key"))
+            }
+            _ => Ok(entity),
         }
-        Ok(entity)
     }
 
     pub fn ingest_key(&self) -> Option<&str> {
-        self.ingest.as_ref()?.key.as_deref()
+        self.ingest.as_ref()?.as_ref()?.key.as_deref()
     }
 
     pub fn ingest_url(&self) -> Option<&str> {
-        self.ingest.as_ref()?.url.as_deref()
+        self.ingest.as_ref()?.as_ref()?.url.as_deref()
     }
 
     pub fn playback_hls(&self) -> Option<&str> {
         self.playback.as_ref()?.hls.as_deref()
     }
+}
+
+fn not_an_entity(why: &str) -> Error {
+    Error::client(
+        UizaStatus::InvalidResponse,
+        format!("the response is not a live entity: {why}"),
+    )
 }
 
 impl fmt::Debug for Ingest {
@@ -132,6 +163,7 @@ mod tests {
     fn rejects_what_is_not_an_entity() {
         for bad in [
             "",
+            "{}",
             "<html></html>",
             "[]",
             "{\"ingest\":{}}",
@@ -142,6 +174,16 @@ mod tests {
             let err = LiveEntity::parse(bad.as_bytes()).unwrap_err();
             assert_eq!(err.status, UizaStatus::InvalidResponse, "{bad}");
         }
+    }
+
+    #[test]
+    fn an_entity_in_init_state_has_no_key_yet() {
+        let e = LiveEntity::parse(br#"{"id":"e","status":"init","ingest":null}"#).unwrap();
+        assert_eq!(e.ingest_key(), None);
+        assert_eq!(e.ingest_url(), None);
+        let err = LiveEntity::parse_with_key(br#"{"id":"e","ingest":null}"#).unwrap_err();
+        assert_eq!(err.status, UizaStatus::InvalidResponse);
+        assert!(LiveEntity::parse_with_key(SEED.as_bytes()).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::status::UizaStatus;
 
@@ -18,6 +18,37 @@ pub struct Error {
     pub message: String,
     pub error_type: String,
     pub http_status: Option<u16>,
+    /// Only in the error documents of calls that reset a key.
+    #[serde(skip_serializing_if = "Rotated::is_not_applicable")]
+    pub rotated: Rotated,
+}
+
+/// What a failed reset or rotation did to the key, as `"rotated"` says it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rotated {
+    /// Not a call that resets a key: no `"rotated"` field.
+    #[default]
+    NotApplicable,
+    /// `false`: the key is certainly unchanged by this call.
+    No,
+    /// `null`: the key may have changed; read the entity before trusting
+    /// the key you hold.
+    Unknown,
+}
+
+impl Rotated {
+    fn is_not_applicable(&self) -> bool {
+        *self == Rotated::NotApplicable
+    }
+}
+
+impl Serialize for Rotated {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Rotated::No => s.serialize_bool(false),
+            Rotated::NotApplicable | Rotated::Unknown => s.serialize_none(),
+        }
+    }
 }
 
 /// An error document as `out_json` carries it, read back by C callers
@@ -55,6 +86,7 @@ impl Error {
             message: message.into(),
             error_type: status.error_type().to_owned(),
             http_status: None,
+            rotated: Rotated::NotApplicable,
         }
     }
 
@@ -64,6 +96,12 @@ impl Error {
 
     pub fn internal(message: impl Into<String>) -> Error {
         Error::client(UizaStatus::Internal, message)
+    }
+
+    /// Records what the failed call did to the key.
+    pub fn with_rotated(mut self, rotated: Rotated) -> Error {
+        self.rotated = rotated;
+        self
     }
 
     /// Attaches the HTTP status of the response the failure came with.
@@ -84,6 +122,7 @@ impl Error {
                 message: api.message,
                 error_type: api.error_type,
                 http_status: Some(code),
+                rotated: Rotated::NotApplicable,
             },
             _ => Error::client(
                 status,
@@ -98,7 +137,7 @@ impl Error {
         // Serializing a struct of strings and an integer cannot fail; the
         // fallback only exists so that this never panics.
         serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"message":"failed to encode the error","error_type":"internal_error","http_status":null}"#
+            r#"{"message":"failed to encode the error","error_type":"internal_error","http_status":null,"rotated":null}"#
                 .to_owned()
         })
     }
@@ -156,6 +195,21 @@ mod tests {
         assert_eq!(e.status, UizaStatus::NotFound);
         assert!(e.message.contains("404"), "{}", e.message);
         assert_eq!(e.error_type, "http_error");
+    }
+
+    #[test]
+    fn rotated_is_written_only_for_key_resets() {
+        let e = Error::client(UizaStatus::Timeout, "t");
+        assert!(!e.to_json().contains("rotated"));
+        assert!(e
+            .clone()
+            .with_rotated(Rotated::No)
+            .to_json()
+            .ends_with(r#""rotated":false}"#));
+        assert!(e
+            .with_rotated(Rotated::Unknown)
+            .to_json()
+            .ends_with(r#""rotated":null}"#));
     }
 
     #[test]

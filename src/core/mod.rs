@@ -3,6 +3,9 @@
 //! Nothing in here is `unsafe` (the crate denies it outside `ffi`), and
 //! nothing here knows about C strings. The `ffi` module translates.
 
+pub mod attempt;
+pub mod call;
+pub mod cancel;
 pub mod client;
 pub mod default_client;
 pub mod entity;
@@ -11,14 +14,19 @@ pub mod precise_wait;
 pub mod request_path;
 pub mod resolver;
 pub mod retry;
+pub mod rotation;
 pub mod secret;
 pub mod settings;
 pub mod status;
 pub mod transport_error;
 pub mod trust;
+pub mod workers;
 
-pub use client::{Client, Reset};
+pub use attempt::Answer;
+pub use call::CallLimits;
+pub use cancel::CancelToken;
+pub use client::{Client, Operation};
 pub use entity::LiveEntity;
-pub use error::{Error, ErrorDocument};
+pub use error::{Error, ErrorDocument, Rotated};
 pub use secret::ApiKey;
 pub use status::UizaStatus;

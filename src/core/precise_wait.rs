@@ -9,8 +9,11 @@
 //! wheel's finest buckets (a few ms), and the slices end exactly at the
 //! deadline measured here; no `unsafe` poll() call is needed.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::time::{Duration, Instant};
+
+use super::cancel::CancelToken;
 
 use ureq::unversioned::transport::time::Duration as UreqDuration;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
@@ -19,6 +22,36 @@ use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTi
 /// buckets (about 250 ms at HZ=250), long enough that an idle wait costs
 /// only a few wake-ups a second.
 const SLICE: Duration = Duration::from_millis(200);
+
+/// The longest single wait while an abortable exchange runs: how soon a
+/// cancelled read lets go of its socket.
+const ABORTABLE_SLICE: Duration = Duration::from_millis(50);
+
+thread_local! {
+    /// The token that may abort the exchange this thread is running. ureq
+    /// runs an exchange on the caller's thread, so the transport finds the
+    /// call's token here without ureq having to carry it.
+    static ABORT: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+}
+
+/// Runs `exchange` so that cancelling `token` ends its socket waits within
+/// [`ABORTABLE_SLICE`] (as a timeout, which the caller turns into
+/// CANCELLED). Only for requests that are safe to abandon half way.
+pub fn abortable<R>(token: &CancelToken, exchange: impl FnOnce() -> R) -> R {
+    struct Reset(Option<CancelToken>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ABORT.with(|slot| *slot.borrow_mut() = self.0.take());
+        }
+    }
+    let previous = ABORT.with(|slot| slot.borrow_mut().replace(token.clone()));
+    let _restore = Reset(previous);
+    exchange()
+}
+
+fn aborted() -> Option<bool> {
+    ABORT.with(|slot| slot.borrow().as_ref().map(CancelToken::is_cancelled))
+}
 
 /// Wraps the TCP transport (below TLS, so that handshakes and encrypted
 /// reads are sliced too).
@@ -54,22 +87,29 @@ impl<T: Transport> Transport for SlicedWait<T> {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        if timeout.after.is_not_happening() {
+        let abortable = aborted().is_some();
+        if timeout.after.is_not_happening() && !abortable {
             return self.inner.await_input(timeout); // no deadline at all
         }
-        let deadline = Instant::now() + *timeout.after;
+        let deadline = (!timeout.after.is_not_happening()).then(|| Instant::now() + *timeout.after);
+        let max_slice = if abortable { ABORTABLE_SLICE } else { SLICE };
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+            if aborted() == Some(true) {
+                return Err(ureq::Error::Timeout(timeout.reason));
+            }
+            let left = deadline.map_or(max_slice, |d| d.saturating_duration_since(Instant::now()));
             if left.is_zero() {
                 return Err(ureq::Error::Timeout(timeout.reason));
             }
             let slice = NextTimeout {
-                after: UreqDuration::Exact(left.min(SLICE)),
+                after: UreqDuration::Exact(left.min(max_slice)),
                 ..timeout
             };
             match self.inner.await_input(slice) {
                 // A slice ran out, not the budget: wait on.
-                Err(ureq::Error::Timeout(_)) if Instant::now() < deadline => continue,
+                Err(ureq::Error::Timeout(_)) if deadline.is_none_or(|d| Instant::now() < d) => {
+                    continue
+                }
                 other => return other,
             }
         }

@@ -46,12 +46,16 @@ pub enum UizaStatus {
     /// A bug inside the library, such as a caught panic; never caused by a
     /// peer. The host process is never brought down; the call simply failed.
     Internal = 13,
+    /// The call was cancelled through its cancel token (or its client was
+    /// freed), and the key was not changed by it. A call that did change the
+    /// key never reports this status.
+    Cancelled = 14,
 }
 
 impl UizaStatus {
     /// Every status, in numeric order. (A function rather than an
     /// associated const, which cbindgen would copy into the header.)
-    pub const fn all() -> [UizaStatus; 14] {
+    pub const fn all() -> [UizaStatus; 15] {
         [
             UizaStatus::Ok,
             UizaStatus::InvalidArgument,
@@ -67,6 +71,7 @@ impl UizaStatus {
             UizaStatus::InvalidResponse,
             UizaStatus::ResponseTooLarge,
             UizaStatus::Internal,
+            UizaStatus::Cancelled,
         ]
     }
 
@@ -95,6 +100,7 @@ impl UizaStatus {
             UizaStatus::InvalidResponse => "UIZA_STATUS_INVALID_RESPONSE",
             UizaStatus::ResponseTooLarge => "UIZA_STATUS_RESPONSE_TOO_LARGE",
             UizaStatus::Internal => "UIZA_STATUS_INTERNAL",
+            UizaStatus::Cancelled => "UIZA_STATUS_CANCELLED",
         }
     }
 
@@ -116,6 +122,7 @@ impl UizaStatus {
             UizaStatus::InvalidResponse => "invalid_response",
             UizaStatus::ResponseTooLarge => "response_too_large",
             UizaStatus::Internal => "internal_error",
+            UizaStatus::Cancelled => "cancelled",
         }
     }
 
@@ -144,8 +151,9 @@ mod tests {
             assert_eq!(UizaStatus::from_i32(i as i32), Some(*s));
         }
         assert_eq!(UizaStatus::from_i32(-1), None);
-        assert_eq!(UizaStatus::from_i32(14), None);
+        assert_eq!(UizaStatus::from_i32(15), None);
         assert_eq!(UizaStatus::Internal as i32, 13);
+        assert_eq!(UizaStatus::Cancelled as i32, 14);
     }
 
     #[test]

@@ -27,6 +27,21 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a s
         .map_err(|_| Error::invalid_argument(format!("{what} is not valid UTF-8")))
 }
 
+/// Like [`str_arg`] for an optional argument: NULL is `None`.
+///
+/// # Safety
+/// As for [`str_arg`].
+pub(crate) unsafe fn opt_str_arg<'a>(
+    ptr: *const c_char,
+    what: &str,
+) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: per the contract.
+    unsafe { str_arg(ptr, what) }.map(Some)
+}
+
 /// Copies `s` into a new `malloc`ed, NUL-terminated string; NULL when out
 /// of memory. `s` must not contain NUL (JSON text never does).
 pub(crate) fn malloc_string(s: &str) -> *mut c_char {

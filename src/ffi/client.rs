@@ -1,28 +1,34 @@
-//! `UizaClient` and the reset calls.
+//! `UizaClient` and its blocking calls: reset, read, rotate.
 
 use std::ffi::c_char;
 use std::path::Path;
 use std::ptr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::boundary::{guard, test_hook};
-use super::c_strings::str_arg;
-use super::outputs::{free_object, json_call};
+use super::boundary::{guard, guard_result, test_hook};
+use super::c_strings::{opt_str_arg, str_arg};
+use super::cancel::{token_ref, UizaCancelToken};
+use super::outputs::json_call;
 use crate::core::default_client::default_client;
-use crate::core::{ApiKey, Client, Error, UizaStatus};
+use crate::core::{ApiKey, CallLimits, Client, Error, Operation, Rotated, UizaStatus};
 
 /// A client bound to one API key: its settings and a pool of keep-alive
 /// connections.
 ///
 /// Thread safety: a `UizaClient` may be used by any number of threads at
 /// once, setters included; it needs no locking by the caller. It must not be
-/// freed while another thread is still inside a call that uses it.
+/// freed while another thread is still inside a blocking call that uses it.
+/// It may be freed while async calls on it are in flight: they are
+/// cancelled, each callback still runs exactly once, and the client's
+/// memory is released after the last one.
 ///
-/// Threads: calls run on the caller's thread. The only thread the library
-/// starts is a short-lived one that looks a host name up (so that a hung
-/// DNS server cannot outlast the call's budget), at most once a minute per
-/// client and host. A base URL with an IP literal (`http://127.0.0.1:8080`)
-/// is never looked up.
+/// Threads: blocking calls run on the caller's thread, async ones on the
+/// library's worker threads (see `uiza_set_max_worker_threads()`). The only
+/// other thread the library starts is a short-lived one that looks a host
+/// name up (so that a hung DNS server cannot outlast the call's budget), at
+/// most once a minute per client and host. A base URL with an IP literal
+/// (`http://127.0.0.1:8080`) is never looked up.
 ///
 /// Create it with `uiza_client_new()` and release it with
 /// `uiza_client_free()`. The API key it holds is wiped from memory when it
@@ -32,13 +38,69 @@ pub struct UizaClient {
     client: Client,
 }
 
+impl UizaClient {
+    /// Runs one call on this client's key.
+    pub(crate) fn call(
+        &self,
+        id: &str,
+        op: Operation<'_>,
+        limits: &CallLimits,
+    ) -> Result<String, Error> {
+        test_hook(id);
+        Ok(self.client.call(&self.api_key, id, op, limits)?.body)
+    }
+}
+
 /// Borrows the client behind a pointer, or explains why there is none.
 ///
 /// # Safety
 /// `client` is NULL or a live pointer from `uiza_client_new`.
-unsafe fn client_ref<'a>(client: *const UizaClient) -> Result<&'a UizaClient, Error> {
-    // SAFETY: per the contract, non-NULL means live.
+pub(crate) unsafe fn client_ref<'a>(client: *const UizaClient) -> Result<&'a UizaClient, Error> {
+    // SAFETY: `uiza_client_new` hands out `Arc::into_raw`, which points at
+    // the `UizaClient` itself; the caller guarantees it is still live.
     unsafe { client.as_ref() }.ok_or_else(|| Error::invalid_argument("client is NULL"))
+}
+
+/// A counted reference to the client behind a pointer, for a call that
+/// may outlive the caller's own reference (an async call).
+///
+/// # Safety
+/// `client` is NULL or a live pointer from `uiza_client_new`.
+pub(crate) unsafe fn client_arc(client: *const UizaClient) -> Result<Arc<UizaClient>, Error> {
+    if client.is_null() {
+        return Err(Error::invalid_argument("client is NULL"));
+    }
+    // SAFETY: the pointer came from `Arc::into_raw` and the caller's
+    // reference keeps the count above zero while we add ours.
+    unsafe {
+        Arc::increment_strong_count(client);
+        Ok(Arc::from_raw(client))
+    }
+}
+
+/// Runs a call that may change the key and writes its `out_json`. Its
+/// error document always carries `"rotated"`: a failure that escaped the
+/// core's bookkeeping (a caught panic) may have happened after the PUT
+/// was sent, so it is "unknown"; any other, such as a NULL argument,
+/// happened before anything was sent.
+///
+/// # Safety
+/// `out_json` is NULL or aligned and writable.
+pub(crate) unsafe fn key_call(
+    out_json: *mut *mut c_char,
+    call: impl FnOnce() -> Result<String, Error>,
+) -> UizaStatus {
+    // SAFETY: per the contract.
+    unsafe { json_call(out_json, || guard_result(call).map_err(with_rotated)) }
+}
+
+/// Fills in `"rotated"` where the core did not (see [`key_call`]).
+pub(crate) fn with_rotated(e: Error) -> Error {
+    match (e.rotated, e.status) {
+        (Rotated::NotApplicable, UizaStatus::Internal) => e.with_rotated(Rotated::Unknown),
+        (Rotated::NotApplicable, _) => e.with_rotated(Rotated::No),
+        _ => e,
+    }
 }
 
 /// Applies one setting to the client behind `client`: the body of every
@@ -79,24 +141,37 @@ pub unsafe extern "C" fn uiza_client_new(api_key: *const c_char) -> *mut UizaCli
         // SAFETY: per the contract.
         let key = unsafe { str_arg(api_key, "api_key") }.and_then(ApiKey::parse);
         match key {
-            Ok(api_key) => Box::into_raw(Box::new(UizaClient {
+            Ok(api_key) => Arc::into_raw(Arc::new(UizaClient {
                 api_key,
                 client: Client::default(),
-            })),
+            }))
+            .cast_mut(),
             Err(_) => ptr::null_mut(),
         }
     })
 }
 
-/// Frees a client and wipes its API key. NULL is a no-op.
+/// Frees a client. NULL is a no-op.
 ///
-/// # Safety
-/// `client` is NULL or came from `uiza_client_new()`, was not freed before,
-/// and no other thread is using it.
+/// Async calls still in flight on the client are cancelled (a rotation
+/// whose PUT is already on the wire still learns its outcome first); each
+/// of their callbacks still runs exactly once, and the client's memory and
+/// its API key are released (the key wiped) after the last callback has
+/// returned. Blocking calls must have returned before this is called.
+///
+/// Safety: `client` is NULL or came from `uiza_client_new()` and was not
+/// freed before; no other thread is inside a blocking call on it.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
-    // SAFETY: per the contract.
-    unsafe { free_object(client) }
+    guard((), || {
+        if client.is_null() {
+            return;
+        }
+        // SAFETY: per the contract this is the caller's reference, from
+        // `Arc::into_raw`; async calls hold references of their own.
+        let this = unsafe { Arc::from_raw(client.cast_const()) };
+        this.client.close();
+    })
 }
 
 /// The reset on a client, with an optional per-call budget cap.
@@ -106,18 +181,17 @@ pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
 unsafe fn reset_on_client(
     client: *mut UizaClient,
     id: *const c_char,
-    budget: Option<Duration>,
+    budget_cap: Option<Duration>,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
     // SAFETY: per the contract.
     unsafe {
-        json_call(out_json, || {
-            let c = client_ref(client)?;
-            let id = str_arg(id, "id")?;
-            test_hook(id);
-            Ok(c.client
-                .reset_stream_key_within(&c.api_key, id, budget)?
-                .body)
+        key_call(out_json, || {
+            let limits = CallLimits {
+                budget_cap,
+                ..CallLimits::default()
+            };
+            client_ref(client)?.call(str_arg(id, "id")?, Operation::Reset, &limits)
         })
     }
 }
@@ -290,11 +364,91 @@ pub unsafe extern "C" fn uiza_reset_stream_key(
 ) -> UizaStatus {
     // SAFETY: per the contract.
     unsafe {
-        json_call(out_json, || {
+        key_call(out_json, || {
             let key = ApiKey::parse(str_arg(api_key, "api_key")?)?;
             let id = str_arg(id, "id")?;
             test_hook(id);
             Ok(default_client()?.reset_stream_key(&key, id)?.body)
+        })
+    }
+}
+
+/// Reads the live entity `id`: `GET {base}/v1/live_entities/{id}`.
+///
+/// `id` follows the rule of `uiza_client_reset_stream_key()`. The call has
+/// the same budget, retries, TLS and error document (without
+/// `"rotated"`); it is retried like any idempotent request. On
+/// `UIZA_STATUS_OK`, `*out_json` is the entity as the API sent it. An
+/// entity in `init` state has `"ingest": null`; `uiza_live_entity_parse()`
+/// accepts it, and its ingest accessors then return NULL.
+///
+/// Safety: `client` is NULL or live; `id` is NULL or a NUL-terminated
+/// string; `out_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_get_live_entity(
+    client: *mut UizaClient,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    // SAFETY: per the contract.
+    unsafe {
+        json_call(out_json, || {
+            client_ref(client)?.call(str_arg(id, "id")?, Operation::Read, &CallLimits::default())
+        })
+    }
+}
+
+/// Rotates the stream key of the live entity `id` exactly once.
+///
+/// `current_key` is the key your encoder uses now; if it is NULL the
+/// library first reads the entity to learn it. `token` may be NULL.
+///
+/// On `UIZA_STATUS_OK`, `*out_json` is the entity with an `ingest.key`
+/// that differs from `current_key`, and this call rotated the key exactly
+/// once. After any failure that the server may have applied (a timeout or
+/// dropped connection after the request was sent, HTTP 408 or 5xx, or a
+/// 2xx that could not be read), the library reads the entity back within
+/// the same budget before anything else: a new key means the rotation
+/// happened (`UIZA_STATUS_OK`); the old key means it did not, and the PUT
+/// may be retried safely. A PUT is given at most two thirds of the time
+/// left, so that the read-back has time too.
+///
+/// Every error document carries `"rotated"`: `false` when the key is
+/// certainly unchanged by this call, `null` when it is unknown (the
+/// read-back failed too): then read the entity before you trust the key
+/// you hold.
+///
+/// Cancellation through `token` is honoured before each PUT is sent, during
+/// the initial read, and during any wait between attempts, and gives
+/// `UIZA_STATUS_CANCELLED` with `"rotated": false`. A PUT already sent is
+/// not abandoned, since its outcome must be learned; cancellation then only
+/// prevents further attempts. A call that rotated the key never reports
+/// `UIZA_STATUS_CANCELLED`.
+///
+/// `*out_json` follows the rules of `uiza_client_reset_stream_key()`.
+///
+/// Safety: `client` is NULL or live; `id` and `current_key` are NULL or
+/// NUL-terminated strings; `token` is NULL or live; `out_json` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_rotate_stream_key(
+    client: *mut UizaClient,
+    id: *const c_char,
+    current_key: *const c_char,
+    token: *const UizaCancelToken,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    // SAFETY: per the contract.
+    unsafe {
+        key_call(out_json, || {
+            let c = client_ref(client)?;
+            let id = str_arg(id, "id")?;
+            let current_key = opt_str_arg(current_key, "current_key")?;
+            let limits = CallLimits {
+                cancel: token_ref(token).cloned(),
+                ..CallLimits::default()
+            };
+            c.call(id, Operation::Rotate { current_key }, &limits)
         })
     }
 }

@@ -48,6 +48,7 @@ fn status_description(status: Option<UizaStatus>) -> &'static CStr {
         Some(S::InvalidResponse) => c"invalid response",
         Some(S::ResponseTooLarge) => c"response too large",
         Some(S::Internal) => c"internal error",
+        Some(S::Cancelled) => c"cancelled",
         None => c"unknown status",
     }
 }
@@ -70,7 +71,7 @@ mod tests {
             assert!(!p.is_null());
             assert!(seen.insert(unsafe { CStr::from_ptr(p) }.to_owned()));
         }
-        for v in [-1, 14, i32::MIN, i32::MAX] {
+        for v in [-1, 15, i32::MIN, i32::MAX] {
             let p = uiza_status_str(v);
             assert_eq!(unsafe { CStr::from_ptr(p) }, c"unknown status");
         }

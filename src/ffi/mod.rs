@@ -10,15 +10,22 @@
 //!
 //! `include/uiza.h` is generated from these items by cbindgen.
 #![allow(unsafe_code)]
+// The functions' docs state their pointer rules in a plain "Safety:"
+// paragraph written for C programmers (they become the header's docs),
+// not in a Rust `# Safety` section.
+#![allow(clippy::missing_safety_doc)]
 
+pub mod async_calls;
 pub mod boundary;
 mod c_strings;
+pub mod cancel;
 pub mod client;
 pub mod entity;
 pub mod error_info;
 pub mod library;
 mod outputs;
 
+pub use cancel::UizaCancelToken;
 pub use client::UizaClient;
 pub use entity::UizaLiveEntity;
 pub use error_info::UizaError;
