@@ -476,14 +476,16 @@ UizaStatus uiza_client_rotate_stream_key(UizaClient *client,
                                          char **out_json);
 
 /**
- * Parses `json`, such as the `out_json` of a successful reset, into a
- * live entity.
+ * Parses `json`, such as the `out_json` of a successful reset, read or
+ * rotation, into a live entity.
  *
  * Returns `UIZA_STATUS_OK` and sets `*out` to an entity to free with
  * `uiza_live_entity_free()`. Otherwise `*out` is set to NULL (when `out`
  * is not NULL) and the status is `UIZA_STATUS_INVALID_ARGUMENT` for a NULL
  * or non-UTF-8 argument, or `UIZA_STATUS_INVALID_RESPONSE` for a document
- * that is not a live entity with a string `ingest.key`.
+ * that is not a live entity: one whose `ingest` is neither `null` (an
+ * entity in `init` state, which has no key yet) nor an object with a
+ * string `key`.
  *
  * # Safety
  * `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
@@ -500,8 +502,9 @@ UizaStatus uiza_live_entity_parse(const char *json, UizaLiveEntity **out);
 void uiza_live_entity_free(UizaLiveEntity *entity);
 
 /**
- * The new RTMP stream key (`ingest.key`). Always present in an entity
- * that `uiza_live_entity_parse()` accepted; NULL only for a NULL entity.
+ * The RTMP stream key (`ingest.key`). Present in every entity a reset or
+ * rotation returns; NULL for an entity in `init` state (`"ingest": null`)
+ * and for a NULL entity.
  *
  * # Safety
  * `entity` is NULL or live.

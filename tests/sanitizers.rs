@@ -18,6 +18,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use support::async_fixture::AsyncFixture;
 use support::c_build::{compile_c, profile_dir, repo_root};
 use support::hygiene::*;
 use support::*;
@@ -45,6 +46,7 @@ const SANITIZE_FLAGS: &[&str] = &[
 fn sources(program: &str) -> (&'static [&'static str], &'static [&'static str]) {
     match program {
         "abi_test" => (&["tests/c/abi_test.c"], &["-pthread"]),
+        "async_test" => (&["tests/c/async_test.c"], &["-pthread"]),
         "reset_stream_key" => (&["examples/c/reset_stream_key.c"], &[]),
         "fault_paths" => (&["tests/c/fault_paths.c"], &[]),
         "planted_bug" => (&["tests/c/planted_bug.c"], &[]),
@@ -259,6 +261,22 @@ fn abi_test(checker: Checker) {
     assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.stdout);
 }
 
+/// The async exactly-once program: 1,000 rotations under ASan, 200 under
+/// valgrind (which runs it some 50 times slower).
+fn async_test(checker: Checker) {
+    let chain_len = match checker {
+        Checker::Asan => 20,
+        Checker::Valgrind => 4,
+    };
+    let fixture = AsyncFixture::start(RELIABILITY_KEY, 50, chain_len, 60);
+    let bin = build(checker, "async_test");
+    let env = fixture.env(RELIABILITY_KEY);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run_checked(checker, "async_test", "sandbox", &bin, &[], &env);
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    fixture.verify(&out.stdout);
+}
+
 fn example(checker: Checker) {
     let bin = build(checker, "reset_stream_key");
     for sb in [reliability_sandbox(), reliability_tls_sandbox()] {
@@ -438,6 +456,16 @@ fn fault_paths(checker: Checker) {
 #[test]
 fn valgrind_abi_test() {
     abi_test(Checker::Valgrind);
+}
+
+#[test]
+fn valgrind_async_test() {
+    async_test(Checker::Valgrind);
+}
+
+#[test]
+fn asan_ubsan_async_test() {
+    async_test(Checker::Asan);
 }
 
 #[test]

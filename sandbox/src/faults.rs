@@ -290,9 +290,9 @@ pub fn action(fault: &FaultKind, entity: &Value) -> FaultAction {
             )))
         }
         FaultKind::ApplyThenDrop => FaultAction::ApplyThen(After::Drop),
-        FaultKind::ApplyThen502 => FaultAction::ApplyThen(After::Respond(status_response(
-            502, None, None, &[],
-        ))),
+        FaultKind::ApplyThen502 => {
+            FaultAction::ApplyThen(After::Respond(status_response(502, None, None, &[])))
+        }
         FaultKind::ApplyThenStall { ms } => {
             FaultAction::ApplyThen(After::Stall(Duration::from_millis(*ms)))
         }

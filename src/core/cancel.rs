@@ -117,7 +117,10 @@ mod tests {
         let (woken, took) = waiter.join().unwrap();
         assert!(woken);
         assert!(took < Duration::from_secs(5), "{took:?}");
-        assert!(t.wait(Duration::from_secs(30)), "a cancelled token never waits");
+        assert!(
+            t.wait(Duration::from_secs(30)),
+            "a cancelled token never waits"
+        );
     }
 
     #[test]

@@ -164,10 +164,11 @@ impl Client {
         op: Operation<'_>,
         limits: &CallLimits,
     ) -> Result<Answer, Error> {
-        self.run(key, id, op, limits).map_err(|e| match (op, e.rotated) {
-            (Operation::Read, _) | (_, Rotated::No | Rotated::Unknown) => e,
-            (_, Rotated::NotApplicable) => e.with_rotated(Rotated::No),
-        })
+        self.run(key, id, op, limits)
+            .map_err(|e| match (op, e.rotated) {
+                (Operation::Read, _) | (_, Rotated::No | Rotated::Unknown) => e,
+                (_, Rotated::NotApplicable) => e.with_rotated(Rotated::No),
+            })
     }
 
     fn run(
@@ -184,9 +185,7 @@ impl Client {
         match op {
             Operation::Read => call.read(&base.entity_url(id), true),
             Operation::Reset => rotation::reset(&mut call, base, id),
-            Operation::Rotate { current_key } => {
-                rotation::rotate(&mut call, base, id, current_key)
-            }
+            Operation::Rotate { current_key } => rotation::rotate(&mut call, base, id, current_key),
         }
     }
 }

@@ -109,9 +109,8 @@ unsafe fn submit(
             drop(client);
             done.deliver(result);
         });
-        workers::submit(job).map_err(|_| {
-            Error::internal("no worker thread could be started for the async call")
-        })
+        workers::submit(job)
+            .map_err(|_| Error::internal("no worker thread could be started for the async call"))
     });
     match accepted {
         Ok(()) => UizaStatus::Ok,
@@ -180,4 +179,95 @@ pub extern "C" fn uiza_set_max_worker_threads(max: u32) -> UizaStatus {
         workers::set_max_workers(max);
         UizaStatus::Ok
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+    use std::ptr;
+    use std::sync::mpsc::{channel, Sender};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::ffi::cancel::{
+        uiza_cancel_token_cancel, uiza_cancel_token_free, uiza_cancel_token_new,
+    };
+    use crate::ffi::client::{uiza_client_free, uiza_client_new};
+
+    unsafe extern "C" fn record(user_data: *mut c_void, status: UizaStatus, json: *const c_char) {
+        let tx = unsafe { &*(user_data as *const Sender<(UizaStatus, String)>) };
+        let json = unsafe { CStr::from_ptr(json) }.to_str().unwrap().to_owned();
+        tx.send((status, json)).unwrap();
+    }
+
+    /// Runs without a network (Miri has none): the call is cancelled before
+    /// it sends anything, and its client and token are freed while it is
+    /// queued. The callback still runs exactly once, on a worker.
+    #[test]
+    fn callback_runs_once_after_client_and_token_are_freed() {
+        let (tx, rx) = channel::<(UizaStatus, String)>();
+        let user_data = &tx as *const Sender<_> as *mut c_void;
+        unsafe {
+            let client = uiza_client_new(c"uap-test-key".as_ptr());
+            let token = uiza_cancel_token_new();
+            // Refused calls never call back.
+            assert_eq!(
+                uiza_client_rotate_stream_key_async(
+                    client,
+                    c"e".as_ptr(),
+                    ptr::null(),
+                    token,
+                    None,
+                    user_data
+                ),
+                UizaStatus::InvalidArgument
+            );
+            assert_eq!(
+                uiza_client_get_live_entity_async(
+                    ptr::null_mut(),
+                    c"e".as_ptr(),
+                    token,
+                    Some(record),
+                    user_data
+                ),
+                UizaStatus::InvalidArgument
+            );
+            assert_eq!(
+                uiza_client_get_live_entity_async(
+                    client,
+                    c"a/b".as_ptr(),
+                    token,
+                    Some(record),
+                    user_data
+                ),
+                UizaStatus::InvalidArgument
+            );
+            uiza_cancel_token_cancel(token);
+            assert_eq!(
+                uiza_client_rotate_stream_key_async(
+                    client,
+                    c"e".as_ptr(),
+                    ptr::null(),
+                    token,
+                    Some(record),
+                    user_data
+                ),
+                UizaStatus::Ok
+            );
+            uiza_cancel_token_free(token);
+            uiza_client_free(client);
+        }
+        let (status, json) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        assert_eq!(status, UizaStatus::Cancelled);
+        assert!(json.contains(r#""rotated":false"#), "{json}");
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "exactly once"
+        );
+        // Leave no worker behind for the next test (or Miri's leak check).
+        while workers::live_workers() > 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(uiza_set_max_worker_threads(0), UizaStatus::InvalidArgument);
+    }
 }

@@ -2,6 +2,7 @@
 //! wrappers that drive the library through its exported C functions.
 #![allow(dead_code)]
 
+pub mod async_fixture;
 pub mod bindings;
 pub mod c_build;
 pub mod consumer;
@@ -99,6 +100,12 @@ impl Outcome {
     pub fn ingest_key(&self) -> &str {
         self.doc["ingest"]["key"].as_str().unwrap_or("")
     }
+
+    /// The error document's `"rotated"`: `Some(Some(false))` for false,
+    /// `Some(None)` for null, `None` when absent.
+    pub fn rotated(&self) -> Option<Option<bool>> {
+        self.doc.get("rotated").map(serde_json::Value::as_bool)
+    }
 }
 
 /// An owned `UizaClient`, freed on drop. The library documents the client
@@ -153,6 +160,35 @@ impl TestClient {
         let id = CString::new(id).unwrap();
         let mut out: *mut c_char = ptr::null_mut();
         let status = unsafe { uiza_client_reset_stream_key(self.ptr(), id.as_ptr(), &mut out) };
+        Outcome::take(status, out)
+    }
+
+    pub fn get(&self, id: &str) -> Outcome {
+        let id = CString::new(id).unwrap();
+        let mut out: *mut c_char = ptr::null_mut();
+        let status = unsafe { uiza_client_get_live_entity(self.ptr(), id.as_ptr(), &mut out) };
+        Outcome::take(status, out)
+    }
+
+    /// `uiza_client_rotate_stream_key`; `token` may be NULL.
+    pub fn rotate(
+        &self,
+        id: &str,
+        current_key: Option<&str>,
+        token: *const uiza::ffi::UizaCancelToken,
+    ) -> Outcome {
+        let id = CString::new(id).unwrap();
+        let current = current_key.map(|k| CString::new(k).unwrap());
+        let mut out: *mut c_char = ptr::null_mut();
+        let status = unsafe {
+            uiza_client_rotate_stream_key(
+                self.ptr(),
+                id.as_ptr(),
+                current.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+                token,
+                &mut out,
+            )
+        };
         Outcome::take(status, out)
     }
 }
