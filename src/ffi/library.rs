@@ -53,7 +53,7 @@ fn status_description(status: Option<UizaStatus>) -> &'static CStr {
     }
 }
 
-/// The library's version, such as "0.1.0". Static; do not free it.
+/// The library's version, such as "0.2.0". Static; do not free it.
 #[no_mangle]
 pub extern "C" fn uiza_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
