@@ -146,6 +146,25 @@ fn admin_endpoints_drive_the_sandbox() {
 
 #[cfg(unix)]
 #[test]
+fn rotations_are_counted_per_entity() {
+    let sandbox: Sandbox = start();
+    let addr = sandbox.addr();
+    let path = format!("/__admin/rotations/{SEED_ENTITY_ID}");
+    assert_eq!(admin(addr, "GET", &path, None).json()["rotations"], 0);
+    reset_seed(&sandbox);
+    reset_seed(&sandbox);
+    let resp = admin(addr, "GET", &path, None);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json(), json!({"id": SEED_ENTITY_ID, "rotations": 2}));
+    assert_eq!(
+        admin(addr, "GET", "/__admin/rotations/other", None).json()["rotations"],
+        0
+    );
+    assert_eq!(admin(addr, "POST", "/__admin/clear", None).status, 204);
+    assert_eq!(admin(addr, "GET", &path, None).json()["rotations"], 0);
+}
+
+#[test]
 fn binary_prints_url_and_key_then_exits_cleanly_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_uiza-sandbox"))
         .args(["--listen", "127.0.0.1:0", "--api-key", "secret-key-1"])

@@ -251,3 +251,43 @@ fn faults_only_apply_to_api_requests() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn apply_then_faults_rotate_and_then_hide_the_outcome() {
+    let sandbox = start();
+    let before = seed(&sandbox)["ingest"]["key"].clone();
+    for (json, answered) in [
+        (r#"{"kind":"apply_then_drop","method":"PUT"}"#, None),
+        (r#"{"kind":"apply_then_502","method":"PUT"}"#, Some(502)),
+        (
+            r#"{"kind":"apply_then_stall","ms":300,"method":"PUT"}"#,
+            None,
+        ),
+    ] {
+        sandbox.clear();
+        sandbox.push_fault(fault(json));
+        // A GET passes a PUT-only fault by.
+        let mut conn = connect(sandbox.addr());
+        send(
+            conn.get_mut(),
+            "GET",
+            RESET_PATH.trim_end_matches("/stream_key"),
+            Some(DEFAULT_API_KEY),
+        );
+        assert_eq!(read_response(&mut conn).unwrap().unwrap().status, 200);
+        assert_eq!(sandbox.stats().faults_applied, 0, "{json}");
+
+        let started = Instant::now();
+        let mut conn = connect(sandbox.addr());
+        send(conn.get_mut(), "PUT", RESET_PATH, Some(DEFAULT_API_KEY));
+        let status = read_response(&mut conn).ok().flatten().map(|r| r.status);
+        assert_eq!(status, answered, "{json}");
+        if json.contains("stall") {
+            assert!(started.elapsed() >= Duration::from_millis(300), "{json}");
+        }
+        let after = seed(&sandbox)["ingest"]["key"].clone();
+        assert_ne!(after, before, "{json}: the key was rotated");
+        assert_eq!(sandbox.rotations(uiza_sandbox::SEED_ENTITY_ID), 1, "{json}");
+        assert_eq!(sandbox.stats().faults_applied, 1, "{json}");
+    }
+}
