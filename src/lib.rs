@@ -8,7 +8,15 @@
 //!   `include/uiza.h` is generated from it by cbindgen.
 #![deny(unsafe_code)]
 
-pub mod core;
+mod core;
 pub mod ffi;
 
 pub use crate::core::UizaStatus;
+
+/// What the fuzz targets reach inside the safe core. Not an API: it may
+/// change in any release, and the C header is the only supported surface.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::core::request_path::{BaseUrl, EntityId};
+    pub use crate::core::{ApiKey, Error, ErrorDocument, LiveEntity, UizaStatus};
+}

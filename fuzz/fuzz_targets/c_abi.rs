@@ -7,8 +7,8 @@ use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 
 use libfuzzer_sys::fuzz_target;
-use uiza::core::request_path::EntityId;
-use uiza::core::ApiKey;
+use uiza::testing::EntityId;
+use uiza::testing::ApiKey;
 use uiza::ffi::boundary::TEST_PANIC_ID;
 use uiza::ffi::client::*;
 use uiza::ffi::entity::*;

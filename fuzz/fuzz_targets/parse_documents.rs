@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uiza::core::{Error, ErrorDocument, LiveEntity, UizaStatus};
+use uiza::testing::{Error, ErrorDocument, LiveEntity, UizaStatus};
 
 /// Library messages are fixed text plus positions; a longer one could only
 /// come from echoing the input (which may hold a stream key).

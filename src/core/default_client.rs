@@ -10,7 +10,7 @@ use super::error::Error;
 use super::settings::Settings;
 
 /// Overrides the default base URL, for the sandbox or a proxy.
-pub const BASE_URL_ENV: &str = "UIZA_BASE_URL";
+pub(crate) const BASE_URL_ENV: &str = "UIZA_BASE_URL";
 
 static DEFAULT: Lazy<Result<Client, Error>> = Lazy::new(|| {
     let mut settings = Settings::default();

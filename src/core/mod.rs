@@ -3,26 +3,25 @@
 //! Nothing in here is `unsafe` (the crate denies it outside `ffi`), and
 //! nothing here knows about C strings. The `ffi` module translates.
 
-pub mod attempt;
-pub mod call;
-pub mod cancel;
-pub mod client;
-pub mod default_client;
-pub mod entity;
-pub mod error;
-pub mod precise_wait;
-pub mod request_path;
-pub mod resolver;
-pub mod retry;
-pub mod rotation;
-pub mod secret;
-pub mod settings;
-pub mod status;
-pub mod transport_error;
-pub mod trust;
-pub mod workers;
+pub(crate) mod attempt;
+pub(crate) mod call;
+pub(crate) mod cancel;
+pub(crate) mod client;
+pub(crate) mod default_client;
+pub(crate) mod entity;
+pub(crate) mod error;
+pub(crate) mod precise_wait;
+pub(crate) mod request_path;
+pub(crate) mod resolver;
+pub(crate) mod retry;
+pub(crate) mod rotation;
+pub(crate) mod secret;
+pub(crate) mod settings;
+pub(crate) mod status;
+pub(crate) mod transport_error;
+pub(crate) mod trust;
+pub(crate) mod workers;
 
-pub use attempt::Answer;
 pub use call::CallLimits;
 pub use cancel::CancelToken;
 pub use client::{Client, Operation};

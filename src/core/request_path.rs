@@ -15,10 +15,10 @@ use ureq::http::Uri;
 use super::error::Error;
 
 /// The longest id accepted, in bytes.
-pub const MAX_ID_LEN: usize = 256;
+pub(crate) const MAX_ID_LEN: usize = 256;
 
 /// The id rule, as every refusal states it.
-pub const ID_RULE: &str = "an id is 1 to 256 characters from A-Z a-z 0-9 - . _ ~ \
+pub(crate) const ID_RULE: &str = "an id is 1 to 256 characters from A-Z a-z 0-9 - . _ ~ \
      (RFC 3986 unreserved), and not \".\" or \"..\"";
 
 /// A live-entity id that passed [`EntityId::parse`]: safe to place in a

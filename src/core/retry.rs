@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 /// Retries after the first attempt, unless the caller sets another number.
-pub const DEFAULT_MAX_RETRIES: u32 = 2;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
 /// The first backoff step; attempt `n` waits around `BASE * 2^n`.
-pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
+pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(250);
 /// No single backoff wait is longer than this.
-pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(8);
 
 /// HTTP statuses that mean "try again later".
 pub fn is_retryable_http(code: u16) -> bool {

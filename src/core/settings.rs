@@ -15,11 +15,11 @@ use super::retry::DEFAULT_MAX_RETRIES;
 use super::trust::TrustRoots;
 
 /// Sent as `User-Agent`, so that Uiza can tell this library's traffic apart.
-pub const USER_AGENT: &str = concat!("uiza-c/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("uiza-c/", env!("CARGO_PKG_VERSION"));
 /// The default budget of one call, retries and waits included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default cap on a response body.
-pub const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;
 
 /// Everything a client can be told. Cloned per change: callers in other
 /// threads keep using the settings they started with.

@@ -83,27 +83,6 @@ impl UizaStatus {
             .and_then(|i| Self::all().get(i).copied())
     }
 
-    /// The constant's name as it appears in `uiza.h`.
-    pub fn name(self) -> &'static str {
-        match self {
-            UizaStatus::Ok => "UIZA_STATUS_OK",
-            UizaStatus::InvalidArgument => "UIZA_STATUS_INVALID_ARGUMENT",
-            UizaStatus::BadRequest => "UIZA_STATUS_BAD_REQUEST",
-            UizaStatus::Unauthorized => "UIZA_STATUS_UNAUTHORIZED",
-            UizaStatus::NotFound => "UIZA_STATUS_NOT_FOUND",
-            UizaStatus::RateLimited => "UIZA_STATUS_RATE_LIMITED",
-            UizaStatus::ServerError => "UIZA_STATUS_SERVER_ERROR",
-            UizaStatus::UnexpectedStatus => "UIZA_STATUS_UNEXPECTED_STATUS",
-            UizaStatus::Timeout => "UIZA_STATUS_TIMEOUT",
-            UizaStatus::ConnectionFailed => "UIZA_STATUS_CONNECTION_FAILED",
-            UizaStatus::TlsFailed => "UIZA_STATUS_TLS_FAILED",
-            UizaStatus::InvalidResponse => "UIZA_STATUS_INVALID_RESPONSE",
-            UizaStatus::ResponseTooLarge => "UIZA_STATUS_RESPONSE_TOO_LARGE",
-            UizaStatus::Internal => "UIZA_STATUS_INTERNAL",
-            UizaStatus::Cancelled => "UIZA_STATUS_CANCELLED",
-        }
-    }
-
     /// The `error_type` written into the error document for client-side
     /// failures. API errors carry the server's own `error_type` instead.
     pub fn error_type(self) -> &'static str {

@@ -13,9 +13,9 @@ use std::time::Duration;
 use once_cell::sync::Lazy;
 
 /// The default bound on worker threads per process.
-pub const DEFAULT_MAX_WORKERS: u32 = 4;
+pub(crate) const DEFAULT_MAX_WORKERS: u32 = 4;
 /// How long a worker waits for a job before it exits.
-pub const IDLE_EXIT: Duration = Duration::from_secs(10);
+pub(crate) const IDLE_EXIT: Duration = Duration::from_secs(10);
 
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -60,7 +60,8 @@ pub fn set_max_workers(max: u32) {
     POOL.work.notify_all();
 }
 
-/// Workers alive now.
+/// Workers alive now (for tests that wait for the pool to empty).
+#[cfg(test)]
 pub fn live_workers() -> u32 {
     lock().workers
 }
