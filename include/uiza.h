@@ -270,6 +270,39 @@ bool uiza_cancel_token_is_cancelled(const UizaCancelToken *token);
 void uiza_cancel_token_free(UizaCancelToken *token);
 
 /**
+ * Creates a client that authenticates with `api_key`, like
+ * `uiza_client_new()`, and says why when it cannot.
+ *
+ * On `UIZA_STATUS_OK`, `*out_client` is the client (free it with
+ * `uiza_client_free()`) and `*out_json`, if `out_json` is not NULL, is
+ * NULL. Otherwise `*out_client` is NULL and `*out_json` is the error
+ * document, as the calls return it (free it with `uiza_string_free()`).
+ * `out_client` must not be NULL; `out_json` may be.
+ *
+ * Safety: `api_key` is NULL or a NUL-terminated string; `out_client` and
+ * `out_json` are NULL or writable.
+ */
+UizaStatus uiza_client_create(const char *api_key, UizaClient **out_client, char **out_json);
+
+/**
+ * Changes several settings at once, all or nothing, and says why when it
+ * cannot. `settings_json` is an object with any of
+ * `"base_url"` (string), `"timeout_ms"` (integer, at least 1),
+ * `"max_retries"` (integer) and `"ca_file"` (string, a PEM file path),
+ * with the rules of the single setters; other members are refused.
+ * Example: `{"base_url":"http://127.0.0.1:8080","timeout_ms":5000}`.
+ *
+ * On `UIZA_STATUS_OK` every setting is changed for calls started later,
+ * and `*out_json`, if `out_json` is not NULL, is NULL. Otherwise nothing
+ * is changed and `*out_json` is the error document (free it with
+ * `uiza_string_free()`). `out_json` may be NULL.
+ *
+ * Safety: `client` is NULL or live; `settings_json` is NULL or a
+ * NUL-terminated string; `out_json` is NULL or writable.
+ */
+UizaStatus uiza_client_configure(UizaClient *client, const char *settings_json, char **out_json);
+
+/**
  * Creates a client that authenticates with `api_key`.
  *
  * The key must be non-empty printable ASCII without whitespace; it is
@@ -278,8 +311,8 @@ void uiza_cancel_token_free(UizaCancelToken *token);
  * here; use `uiza_client_set_base_url()`), the timeout 30000 ms and the
  * retries 2.
  *
- * Returns NULL if `api_key` is NULL or invalid. Free the client with
- * `uiza_client_free()`.
+ * Returns NULL if `api_key` is NULL or invalid (`uiza_client_create()`
+ * says why). Free the client with `uiza_client_free()`.
  *
  * # Safety
  * `api_key` is NULL or a NUL-terminated string.
@@ -307,7 +340,8 @@ void uiza_client_free(UizaClient *client);
  * query or a fragment are refused. Takes effect for calls started later.
  *
  * Returns `UIZA_STATUS_INVALID_ARGUMENT` if `client` or `url` is NULL or
- * the URL is invalid; the client is then unchanged.
+ * the URL is invalid; the client is then unchanged. (The same setting
+ * through `uiza_client_configure()` also says why.)
  *
  * # Safety
  * `client` is NULL or live; `url` is NULL or a NUL-terminated string.

@@ -14,14 +14,13 @@ use std::time::Duration;
 use ureq::Agent;
 
 use super::attempt::Answer;
-use super::call::{nonzero_budget, Call, CallLimits};
+use super::call::{Call, CallLimits};
 use super::cancel::CancelToken;
 use super::error::{Error, Rotated};
-use super::request_path::{BaseUrl, EntityId};
+use super::request_path::EntityId;
 use super::rotation;
 use super::secret::ApiKey;
-use super::settings::{build_agent, Settings};
-use super::trust::TrustRoots;
+use super::settings::{build_agent, Settings, SettingsChange};
 
 /// What a call does with the entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,30 +88,48 @@ impl Client {
     }
 
     pub fn set_base_url(&self, raw: &str) -> Result<(), Error> {
-        let url = BaseUrl::parse(raw)?;
-        self.update(|s| s.base_url = url, false);
+        self.apply(SettingsChange::base_url(raw)?);
         Ok(())
     }
 
-    /// Sets the budget of one call. Zero is refused: it would make every
-    /// call fail, and "no limit" would let a dead server hang an encoder.
     pub fn set_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        let timeout = nonzero_budget(timeout)?;
-        self.update(|s| s.timeout = timeout, false);
+        self.apply(SettingsChange::budget(timeout)?);
         Ok(())
     }
 
     pub fn set_max_retries(&self, retries: u32) {
-        self.update(|s| s.max_retries = retries, false);
+        self.apply(SettingsChange {
+            max_retries: Some(retries),
+            ..SettingsChange::default()
+        });
     }
 
-    /// Trusts the CAs in a PEM file in addition to the default roots. The
-    /// connection pool is rebuilt, since pooled connections were verified
-    /// against the old roots.
     pub fn set_ca_file(&self, path: &Path) -> Result<(), Error> {
-        let trust = TrustRoots::with_ca_file(path)?;
-        self.update(|s| s.trust = trust, true);
+        self.apply(SettingsChange::ca_file(path)?);
         Ok(())
+    }
+
+    /// Applies every setting of a validated change at once: calls started
+    /// later see all of it, calls in flight none of it.
+    pub fn apply(&self, change: SettingsChange) {
+        let new_agent = change.trust.is_some();
+        self.update(
+            |s| {
+                if let Some(url) = change.base_url {
+                    s.base_url = url;
+                }
+                if let Some(budget) = change.timeout {
+                    s.timeout = budget;
+                }
+                if let Some(n) = change.max_retries {
+                    s.max_retries = n;
+                }
+                if let Some(trust) = change.trust {
+                    s.trust = trust;
+                }
+            },
+            new_agent,
+        );
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {

@@ -1,6 +1,9 @@
 //! A client's settings, and the HTTP agent built from them.
 
+use std::path::Path;
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use ureq::tls::{TlsConfig, TlsProvider};
 use ureq::unversioned::transport::{
@@ -8,6 +11,8 @@ use ureq::unversioned::transport::{
 };
 use ureq::Agent;
 
+use super::call::nonzero_budget;
+use super::error::Error;
 use super::precise_wait::SlicedWaitConnector;
 use super::request_path::BaseUrl;
 use super::resolver::CachingResolver;
@@ -41,6 +46,80 @@ impl Default for Settings {
             body_limit: DEFAULT_BODY_LIMIT,
             trust: TrustRoots::default(),
         }
+    }
+}
+
+/// Validated settings to change together, each `None` left as it is. Built
+/// by the single setters and by [`SettingsChange::from_json`]; nothing is
+/// applied unless every part is valid.
+#[derive(Debug, Default)]
+pub struct SettingsChange {
+    pub base_url: Option<BaseUrl>,
+    pub timeout: Option<Duration>,
+    pub max_retries: Option<u32>,
+    /// Set when a CA file is added. The pool is rebuilt, since pooled
+    /// connections were verified against the old roots.
+    pub trust: Option<TrustRoots>,
+}
+
+/// The settings document of `uiza_client_configure`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsDocument {
+    base_url: Option<String>,
+    timeout_ms: Option<u32>,
+    max_retries: Option<u32>,
+    ca_file: Option<String>,
+}
+
+impl SettingsChange {
+    pub fn base_url(raw: &str) -> Result<SettingsChange, Error> {
+        Ok(SettingsChange {
+            base_url: Some(BaseUrl::parse(raw)?),
+            ..SettingsChange::default()
+        })
+    }
+
+    /// The budget of one call. Zero is refused: it would make every call
+    /// fail, and "no limit" would let a dead server hang an encoder.
+    pub fn budget(budget: Duration) -> Result<SettingsChange, Error> {
+        Ok(SettingsChange {
+            timeout: Some(nonzero_budget(budget)?),
+            ..SettingsChange::default()
+        })
+    }
+
+    /// Trusts the CAs in a PEM file in addition to the default roots.
+    pub fn ca_file(path: &Path) -> Result<SettingsChange, Error> {
+        Ok(SettingsChange {
+            trust: Some(TrustRoots::with_ca_file(path)?),
+            ..SettingsChange::default()
+        })
+    }
+
+    /// Parses `{"base_url":..,"timeout_ms":..,"max_retries":..,"ca_file":..}`
+    /// (every member optional, no others allowed) and validates each.
+    pub fn from_json(json: &str) -> Result<SettingsChange, Error> {
+        let doc: SettingsDocument = serde_json::from_str(json).map_err(|e| {
+            Error::invalid_argument(format!(
+                "settings are not a settings document ({e}); expected an object with \
+                 base_url, timeout_ms, max_retries and ca_file, each optional"
+            ))
+        })?;
+        let mut change = SettingsChange {
+            max_retries: doc.max_retries,
+            ..SettingsChange::default()
+        };
+        if let Some(raw) = doc.base_url {
+            change.base_url = SettingsChange::base_url(&raw)?.base_url;
+        }
+        if let Some(ms) = doc.timeout_ms {
+            change.timeout = SettingsChange::budget(Duration::from_millis(u64::from(ms)))?.timeout;
+        }
+        if let Some(path) = doc.ca_file {
+            change.trust = SettingsChange::ca_file(Path::new(&path))?.trust;
+        }
+        Ok(change)
     }
 }
 

@@ -9,8 +9,9 @@ use std::time::Duration;
 use super::boundary::{guard, guard_result, test_hook};
 use super::c_strings::{opt_str_arg, str_arg};
 use super::cancel::{token_ref, UizaCancelToken};
-use super::outputs::json_call;
+use super::outputs::{json_call, status_call, write_out};
 use crate::core::default_client::default_client;
+use crate::core::settings::SettingsChange;
 use crate::core::{ApiKey, CallLimits, Client, Error, Operation, Rotated, UizaStatus};
 
 /// A client bound to one API key: its settings and a pool of keep-alive
@@ -122,6 +123,89 @@ unsafe fn configure(
     })
 }
 
+/// Builds a client for `api_key`, or says why not.
+///
+/// # Safety
+/// `api_key` is NULL or a NUL-terminated string.
+unsafe fn build_client(api_key: *const c_char) -> Result<*mut UizaClient, Error> {
+    // SAFETY: per the contract.
+    let api_key = ApiKey::parse(unsafe { str_arg(api_key, "api_key") }?)?;
+    Ok(Arc::into_raw(Arc::new(UizaClient {
+        api_key,
+        client: Client::default(),
+    }))
+    .cast_mut())
+}
+
+/// Creates a client that authenticates with `api_key`, like
+/// `uiza_client_new()`, and says why when it cannot.
+///
+/// On `UIZA_STATUS_OK`, `*out_client` is the client (free it with
+/// `uiza_client_free()`) and `*out_json`, if `out_json` is not NULL, is
+/// NULL. Otherwise `*out_client` is NULL and `*out_json` is the error
+/// document, as the calls return it (free it with `uiza_string_free()`).
+/// `out_client` must not be NULL; `out_json` may be.
+///
+/// Safety: `api_key` is NULL or a NUL-terminated string; `out_client` and
+/// `out_json` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_create(
+    api_key: *const c_char,
+    out_client: *mut *mut UizaClient,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    if out_client.is_null() {
+        // SAFETY: per the contract.
+        return unsafe {
+            status_call(out_json, || {
+                Err(Error::invalid_argument("out_client is NULL"))
+            })
+        };
+    }
+    let mut client = ptr::null_mut();
+    // SAFETY: per the contract.
+    let status = unsafe {
+        status_call(out_json, || {
+            client = build_client(api_key)?;
+            Ok(())
+        })
+    };
+    // SAFETY: checked non-NULL above; written last, once the outcome is known.
+    unsafe { write_out(out_client, client) };
+    status
+}
+
+/// Changes several settings at once, all or nothing, and says why when it
+/// cannot. `settings_json` is an object with any of
+/// `"base_url"` (string), `"timeout_ms"` (integer, at least 1),
+/// `"max_retries"` (integer) and `"ca_file"` (string, a PEM file path),
+/// with the rules of the single setters; other members are refused.
+/// Example: `{"base_url":"http://127.0.0.1:8080","timeout_ms":5000}`.
+///
+/// On `UIZA_STATUS_OK` every setting is changed for calls started later,
+/// and `*out_json`, if `out_json` is not NULL, is NULL. Otherwise nothing
+/// is changed and `*out_json` is the error document (free it with
+/// `uiza_string_free()`). `out_json` may be NULL.
+///
+/// Safety: `client` is NULL or live; `settings_json` is NULL or a
+/// NUL-terminated string; `out_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn uiza_client_configure(
+    client: *mut UizaClient,
+    settings_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> UizaStatus {
+    // SAFETY: per the contract.
+    unsafe {
+        status_call(out_json, || {
+            let c = client_ref(client)?;
+            let change = SettingsChange::from_json(str_arg(settings_json, "settings_json")?)?;
+            c.client.apply(change);
+            Ok(())
+        })
+    }
+}
+
 /// Creates a client that authenticates with `api_key`.
 ///
 /// The key must be non-empty printable ASCII without whitespace; it is
@@ -130,8 +214,8 @@ unsafe fn configure(
 /// here; use `uiza_client_set_base_url()`), the timeout 30000 ms and the
 /// retries 2.
 ///
-/// Returns NULL if `api_key` is NULL or invalid. Free the client with
-/// `uiza_client_free()`.
+/// Returns NULL if `api_key` is NULL or invalid (`uiza_client_create()`
+/// says why). Free the client with `uiza_client_free()`.
 ///
 /// # Safety
 /// `api_key` is NULL or a NUL-terminated string.
@@ -139,15 +223,7 @@ unsafe fn configure(
 pub unsafe extern "C" fn uiza_client_new(api_key: *const c_char) -> *mut UizaClient {
     guard(ptr::null_mut(), || {
         // SAFETY: per the contract.
-        let key = unsafe { str_arg(api_key, "api_key") }.and_then(ApiKey::parse);
-        match key {
-            Ok(api_key) => Arc::into_raw(Arc::new(UizaClient {
-                api_key,
-                client: Client::default(),
-            }))
-            .cast_mut(),
-            Err(_) => ptr::null_mut(),
-        }
+        unsafe { build_client(api_key) }.unwrap_or(ptr::null_mut())
     })
 }
 
@@ -202,7 +278,8 @@ unsafe fn reset_on_client(
 /// query or a fragment are refused. Takes effect for calls started later.
 ///
 /// Returns `UIZA_STATUS_INVALID_ARGUMENT` if `client` or `url` is NULL or
-/// the URL is invalid; the client is then unchanged.
+/// the URL is invalid; the client is then unchanged. (The same setting
+/// through `uiza_client_configure()` also says why.)
 ///
 /// # Safety
 /// `client` is NULL or live; `url` is NULL or a NUL-terminated string.
@@ -518,6 +595,49 @@ mod tests {
                 uiza_client_set_timeout_ms(ptr::null_mut(), 5),
                 UizaStatus::InvalidArgument
             );
+        }
+    }
+
+    #[test]
+    fn create_and_configure_say_why() {
+        unsafe {
+            let mut client = ptr::dangling_mut();
+            let (status, json) =
+                refused(|out| uiza_client_create(c"has space".as_ptr(), &mut client, out));
+            assert_eq!(status, UizaStatus::InvalidArgument);
+            assert!(client.is_null(), "*out_client is NULL on failure");
+            assert!(json.contains("api_key must be printable ASCII"), "{json}");
+            assert_eq!(
+                uiza_client_create(c"k".as_ptr(), ptr::null_mut(), ptr::null_mut()),
+                UizaStatus::InvalidArgument
+            );
+
+            let mut out = ptr::dangling_mut();
+            assert_eq!(
+                uiza_client_create(c"uap-k".as_ptr(), &mut client, &mut out),
+                UizaStatus::Ok
+            );
+            assert!(!client.is_null() && out.is_null());
+            let ok = c"{\"base_url\":\"http://127.0.0.1:9\",\"timeout_ms\":5,\"max_retries\":0}";
+            assert_eq!(
+                uiza_client_configure(client, ok.as_ptr(), ptr::null_mut()),
+                UizaStatus::Ok
+            );
+            for (bad, says) in [
+                (c"{\"base_url\":\"ftp://x\"}", "scheme"),
+                (c"{\"timeout_ms\":0}", "at least 1 ms"),
+                (c"{\"colour\":1}", "unknown field"),
+                (c"[]", "settings document"),
+            ] {
+                let (status, json) =
+                    refused(|out| uiza_client_configure(client, bad.as_ptr(), out));
+                assert_eq!(status, UizaStatus::InvalidArgument, "{json}");
+                assert!(json.contains(says), "{json}");
+            }
+            let (status, _) =
+                refused(|out| uiza_client_configure(ptr::null_mut(), ok.as_ptr(), out));
+            assert_eq!(status, UizaStatus::InvalidArgument);
+            uiza_client_free(client);
         }
     }
 

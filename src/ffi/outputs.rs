@@ -44,6 +44,32 @@ pub(crate) unsafe fn json_call(
     }
 }
 
+/// Runs a call that produces nothing but may fail: on failure `*out_json`
+/// (if `out_json` is not NULL) is the error document, on success NULL.
+/// Unlike [`json_call`], `out_json` is optional: a caller that only wants
+/// the status passes NULL.
+///
+/// # Safety
+/// `out_json` is NULL or aligned and writable.
+pub(crate) unsafe fn status_call(
+    out_json: *mut *mut c_char,
+    call: impl FnOnce() -> Result<(), Error>,
+) -> UizaStatus {
+    let (status, doc) = match guard_result(call) {
+        Ok(()) => (UizaStatus::Ok, ptr::null_mut()),
+        Err(e) => (e.status, malloc_string(&e.to_json())),
+    };
+    if out_json.is_null() {
+        // SAFETY: `doc` came from `malloc_string` (or is NULL) and is not
+        // handed to anyone.
+        unsafe { super::c_strings::free_string(doc) };
+    } else {
+        // SAFETY: checked non-NULL.
+        unsafe { write_out(out_json, doc) };
+    }
+    status
+}
+
 /// Runs a call that builds an object: on success `*out` owns it (freed by
 /// the matching `_free` function), on failure `*out` is NULL. A NULL `out`
 /// is refused up front.
