@@ -314,8 +314,7 @@ UizaStatus uiza_client_configure(UizaClient *client, const char *settings_json, 
  * Returns NULL if `api_key` is NULL or invalid (`uiza_client_create()`
  * says why). Free the client with `uiza_client_free()`.
  *
- * # Safety
- * `api_key` is NULL or a NUL-terminated string.
+ * Safety: `api_key` is NULL or a NUL-terminated string.
  */
 UizaClient *uiza_client_new(const char *api_key);
 
@@ -343,8 +342,7 @@ void uiza_client_free(UizaClient *client);
  * the URL is invalid; the client is then unchanged. (The same setting
  * through `uiza_client_configure()` also says why.)
  *
- * # Safety
- * `client` is NULL or live; `url` is NULL or a NUL-terminated string.
+ * Safety: `client` is NULL or live; `url` is NULL or a NUL-terminated string.
  */
 UizaStatus uiza_client_set_base_url(UizaClient *client, const char *url);
 
@@ -354,8 +352,7 @@ UizaStatus uiza_client_set_base_url(UizaClient *client, const char *url);
  * the call returns `UIZA_STATUS_TIMEOUT`. The default is 30000; 0 is
  * refused with `UIZA_STATUS_INVALID_ARGUMENT`.
  *
- * # Safety
- * `client` is NULL or live.
+ * Safety: `client` is NULL or live.
  */
 UizaStatus uiza_client_set_timeout_ms(UizaClient *client, uint32_t ms);
 
@@ -364,8 +361,7 @@ UizaStatus uiza_client_set_timeout_ms(UizaClient *client, uint32_t ms);
  * 0 disables retries). Only connection failures and HTTP 429, 502, 503 and
  * 504 are retried, and never beyond the call's time budget.
  *
- * # Safety
- * `client` is NULL or live.
+ * Safety: `client` is NULL or live.
  */
 UizaStatus uiza_client_set_max_retries(UizaClient *client, uint32_t n);
 
@@ -378,8 +374,7 @@ UizaStatus uiza_client_set_max_retries(UizaClient *client, uint32_t n);
  * cannot be read or holds no PEM certificate; the client is then
  * unchanged. Connections already pooled are dropped.
  *
- * # Safety
- * `client` is NULL or live; `pem_path` is NULL or a NUL-terminated string.
+ * Safety: `client` is NULL or live; `pem_path` is NULL or a NUL-terminated string.
  */
 UizaStatus uiza_client_set_ca_file(UizaClient *client, const char *pem_path);
 
@@ -409,8 +404,7 @@ UizaStatus uiza_client_set_ca_file(UizaClient *client, const char *pem_path);
  *
  * The call blocks for at most the client's time budget.
  *
- * # Safety
- * `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+ * Safety: `client` is NULL or live; `id` is NULL or a NUL-terminated string;
  * `out_json` is NULL or writable.
  */
 UizaStatus uiza_client_reset_stream_key(UizaClient *client, const char *id, char **out_json);
@@ -425,8 +419,7 @@ UizaStatus uiza_client_reset_stream_key(UizaClient *client, const char *id, char
  * `timeout_ms == 0` gives `UIZA_STATUS_INVALID_ARGUMENT`. `*out_json`
  * follows the rules of `uiza_client_reset_stream_key()`.
  *
- * # Safety
- * `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+ * Safety: `client` is NULL or live; `id` is NULL or a NUL-terminated string;
  * `out_json` is NULL or writable.
  */
 UizaStatus uiza_client_reset_stream_key_with_timeout(UizaClient *client,
@@ -448,8 +441,7 @@ UizaStatus uiza_client_reset_stream_key_with_timeout(UizaClient *client,
  * `*out_json` follows the same rules as for
  * `uiza_client_reset_stream_key()`.
  *
- * # Safety
- * `api_key` and `id` are NULL or NUL-terminated strings; `out_json` is
+ * Safety: `api_key` and `id` are NULL or NUL-terminated strings; `out_json` is
  * NULL or writable.
  */
 UizaStatus uiza_reset_stream_key(const char *api_key, const char *id, char **out_json);
@@ -521,16 +513,14 @@ UizaStatus uiza_client_rotate_stream_key(UizaClient *client,
  * entity in `init` state, which has no key yet) nor an object with a
  * string `key`.
  *
- * # Safety
- * `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ * Safety: `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
  */
 UizaStatus uiza_live_entity_parse(const char *json, UizaLiveEntity **out);
 
 /**
  * Frees an entity and the strings it returned. NULL is a no-op.
  *
- * # Safety
- * `entity` is NULL or came from `uiza_live_entity_parse()` and was not
+ * Safety: `entity` is NULL or came from `uiza_live_entity_parse()` and was not
  * freed before.
  */
 void uiza_live_entity_free(UizaLiveEntity *entity);
@@ -540,80 +530,70 @@ void uiza_live_entity_free(UizaLiveEntity *entity);
  * rotation returns; NULL for an entity in `init` state (`"ingest": null`)
  * and for a NULL entity.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_ingest_key(const UizaLiveEntity *entity);
 
 /**
  * The RTMP ingest URL (`ingest.url`), or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_ingest_url(const UizaLiveEntity *entity);
 
 /**
  * The live entity's id, or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_id(const UizaLiveEntity *entity);
 
 /**
  * The name, or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_name(const UizaLiveEntity *entity);
 
 /**
  * The description, or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_description(const UizaLiveEntity *entity);
 
 /**
  * The HLS playback URL (`playback.hls`), or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_playback_hls(const UizaLiveEntity *entity);
 
 /**
  * The region, such as "in-bangalore-1", or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_region(const UizaLiveEntity *entity);
 
 /**
  * The status, such as "ready", or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_status(const UizaLiveEntity *entity);
 
 /**
  * The creation time as the API sent it (RFC 3339), or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_created_at(const UizaLiveEntity *entity);
 
 /**
  * The last update time as the API sent it (RFC 3339), or NULL if absent.
  *
- * # Safety
- * `entity` is NULL or live.
+ * Safety: `entity` is NULL or live.
  */
 const char *uiza_live_entity_updated_at(const UizaLiveEntity *entity);
 
@@ -622,16 +602,14 @@ const char *uiza_live_entity_updated_at(const UizaLiveEntity *entity);
  * it; returns false (leaving `*out` alone) when the field is absent or an
  * argument is NULL.
  *
- * # Safety
- * `entity` is NULL or live; `out` is NULL or writable.
+ * Safety: `entity` is NULL or live; `out` is NULL or writable.
  */
 bool uiza_live_entity_dvr(const UizaLiveEntity *entity, bool *out);
 
 /**
  * Reads the `encode` flag, like `uiza_live_entity_dvr()`.
  *
- * # Safety
- * `entity` is NULL or live; `out` is NULL or writable.
+ * Safety: `entity` is NULL or live; `out` is NULL or writable.
  */
 bool uiza_live_entity_encode(const UizaLiveEntity *entity, bool *out);
 
@@ -642,8 +620,7 @@ bool uiza_live_entity_encode(const UizaLiveEntity *entity, bool *out);
  * `uiza_error_free()`. Otherwise `*out` is set to NULL (when `out` is not
  * NULL) and the status is `UIZA_STATUS_INVALID_ARGUMENT`.
  *
- * # Safety
- * `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
+ * Safety: `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
  */
 UizaStatus uiza_error_parse(const char *json, UizaError **out);
 
@@ -651,8 +628,7 @@ UizaStatus uiza_error_parse(const char *json, UizaError **out);
  * The human-readable message, such as "The live entity you requested
  * does not exist.". NULL only for a NULL error.
  *
- * # Safety
- * `error` is NULL or live.
+ * Safety: `error` is NULL or live.
  */
 const char *uiza_error_message(const UizaError *error);
 
@@ -662,8 +638,7 @@ const char *uiza_error_message(const UizaError *error);
  * "connection_error", "tls_error", "invalid_argument"). NULL only for a
  * NULL error.
  *
- * # Safety
- * `error` is NULL or live.
+ * Safety: `error` is NULL or live.
  */
 const char *uiza_error_type(const UizaError *error);
 
@@ -671,16 +646,14 @@ const char *uiza_error_type(const UizaError *error);
  * The HTTP status of the response the error came with, or -1 when there
  * was none (the request failed before a response, or `error` is NULL).
  *
- * # Safety
- * `error` is NULL or live.
+ * Safety: `error` is NULL or live.
  */
 int32_t uiza_error_http_status(const UizaError *error);
 
 /**
  * Frees an error. NULL is a no-op.
  *
- * # Safety
- * `error` is NULL or came from `uiza_error_parse()` and was not freed
+ * Safety: `error` is NULL or came from `uiza_error_parse()` and was not freed
  * before.
  */
 void uiza_error_free(UizaError *error);
@@ -690,8 +663,7 @@ void uiza_error_free(UizaError *error);
  * no-op. Never pass it to `free()` yourself, and never pass this function
  * a string from anywhere else.
  *
- * # Safety
- * `s` is NULL or came from this library and was not freed before.
+ * Safety: `s` is NULL or came from this library and was not freed before.
  */
 void uiza_string_free(char *s);
 

@@ -57,8 +57,7 @@ impl Completion {
 /// Checks the arguments, then queues `op` on a worker. The callback runs
 /// exactly once if this returns `UIZA_STATUS_OK`, and never otherwise.
 ///
-/// # Safety
-/// `client` and `token` are NULL or live; `id` and `current_key` are NULL
+/// Safety: `client` and `token` are NULL or live; `id` and `current_key` are NULL
 /// or NUL-terminated strings.
 unsafe fn submit(
     client: *mut UizaClient,

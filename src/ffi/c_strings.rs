@@ -13,8 +13,7 @@ use crate::core::Error;
 /// Borrows a NUL-terminated UTF-8 argument. `what` names the parameter in
 /// the error message.
 ///
-/// # Safety
-/// `ptr` is NULL or points to a NUL-terminated string that stays valid and
+/// Safety: `ptr` is NULL or points to a NUL-terminated string that stays valid and
 /// unmodified for `'a`.
 pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a str, Error> {
     if ptr.is_null() {
@@ -29,8 +28,7 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a s
 
 /// Like [`str_arg`] for an optional argument: NULL is `None`.
 ///
-/// # Safety
-/// As for [`str_arg`].
+/// Safety: As for [`str_arg`].
 pub(crate) unsafe fn opt_str_arg<'a>(
     ptr: *const c_char,
     what: &str,
@@ -61,8 +59,7 @@ pub(crate) fn malloc_string(s: &str) -> *mut c_char {
 
 /// Releases a string from [`malloc_string`]; NULL is a no-op.
 ///
-/// # Safety
-/// `s` is NULL or came from [`malloc_string`] and was not freed before.
+/// Safety: `s` is NULL or came from [`malloc_string`] and was not freed before.
 pub(crate) unsafe fn free_string(s: *mut c_char) {
     // SAFETY: per the contract, `s` is NULL or a live malloc allocation.
     unsafe { libc::free(s as *mut libc::c_void) }

@@ -24,8 +24,7 @@ pub struct UizaCancelToken {
 
 /// Borrows the token behind a pointer; NULL is no token.
 ///
-/// # Safety
-/// `token` is NULL or a live pointer from `uiza_cancel_token_new`.
+/// Safety: `token` is NULL or a live pointer from `uiza_cancel_token_new`.
 pub(crate) unsafe fn token_ref<'a>(token: *const UizaCancelToken) -> Option<&'a CancelToken> {
     // SAFETY: per the contract, non-NULL means live.
     unsafe { token.as_ref() }.map(|t| &t.token)

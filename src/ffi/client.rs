@@ -54,8 +54,7 @@ impl UizaClient {
 
 /// Borrows the client behind a pointer, or explains why there is none.
 ///
-/// # Safety
-/// `client` is NULL or a live pointer from `uiza_client_new`.
+/// Safety: `client` is NULL or a live pointer from `uiza_client_new`.
 pub(crate) unsafe fn client_ref<'a>(client: *const UizaClient) -> Result<&'a UizaClient, Error> {
     // SAFETY: `uiza_client_new` hands out `Arc::into_raw`, which points at
     // the `UizaClient` itself; the caller guarantees it is still live.
@@ -65,8 +64,7 @@ pub(crate) unsafe fn client_ref<'a>(client: *const UizaClient) -> Result<&'a Uiz
 /// A counted reference to the client behind a pointer, for a call that
 /// may outlive the caller's own reference (an async call).
 ///
-/// # Safety
-/// `client` is NULL or a live pointer from `uiza_client_new`.
+/// Safety: `client` is NULL or a live pointer from `uiza_client_new`.
 pub(crate) unsafe fn client_arc(client: *const UizaClient) -> Result<Arc<UizaClient>, Error> {
     if client.is_null() {
         return Err(Error::invalid_argument("client is NULL"));
@@ -85,8 +83,7 @@ pub(crate) unsafe fn client_arc(client: *const UizaClient) -> Result<Arc<UizaCli
 /// was sent, so it is "unknown"; any other, such as a NULL argument,
 /// happened before anything was sent.
 ///
-/// # Safety
-/// `out_json` is NULL or aligned and writable.
+/// Safety: `out_json` is NULL or aligned and writable.
 pub(crate) unsafe fn key_call(
     out_json: *mut *mut c_char,
     call: impl FnOnce() -> Result<String, Error>,
@@ -108,8 +105,7 @@ pub(crate) fn with_rotated(e: Error) -> Error {
 /// `uiza_client_set_*` function. A NULL client is refused before `apply`
 /// reads its own arguments.
 ///
-/// # Safety
-/// `client` is NULL or a live pointer from `uiza_client_new`.
+/// Safety: `client` is NULL or a live pointer from `uiza_client_new`.
 unsafe fn configure(
     client: *mut UizaClient,
     apply: impl FnOnce(&Client) -> Result<(), Error>,
@@ -125,8 +121,7 @@ unsafe fn configure(
 
 /// Builds a client for `api_key`, or says why not.
 ///
-/// # Safety
-/// `api_key` is NULL or a NUL-terminated string.
+/// Safety: `api_key` is NULL or a NUL-terminated string.
 unsafe fn build_client(api_key: *const c_char) -> Result<*mut UizaClient, Error> {
     // SAFETY: per the contract.
     let api_key = ApiKey::parse(unsafe { str_arg(api_key, "api_key") }?)?;
@@ -217,8 +212,7 @@ pub unsafe extern "C" fn uiza_client_configure(
 /// Returns NULL if `api_key` is NULL or invalid (`uiza_client_create()`
 /// says why). Free the client with `uiza_client_free()`.
 ///
-/// # Safety
-/// `api_key` is NULL or a NUL-terminated string.
+/// Safety: `api_key` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_new(api_key: *const c_char) -> *mut UizaClient {
     guard(ptr::null_mut(), || {
@@ -252,8 +246,7 @@ pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
 
 /// The reset on a client, with an optional per-call budget cap.
 ///
-/// # Safety
-/// As for `uiza_client_reset_stream_key`.
+/// Safety: As for `uiza_client_reset_stream_key`.
 unsafe fn reset_on_client(
     client: *mut UizaClient,
     id: *const c_char,
@@ -281,8 +274,7 @@ unsafe fn reset_on_client(
 /// the URL is invalid; the client is then unchanged. (The same setting
 /// through `uiza_client_configure()` also says why.)
 ///
-/// # Safety
-/// `client` is NULL or live; `url` is NULL or a NUL-terminated string.
+/// Safety: `client` is NULL or live; `url` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_set_base_url(
     client: *mut UizaClient,
@@ -297,8 +289,7 @@ pub unsafe extern "C" fn uiza_client_set_base_url(
 /// the call returns `UIZA_STATUS_TIMEOUT`. The default is 30000; 0 is
 /// refused with `UIZA_STATUS_INVALID_ARGUMENT`.
 ///
-/// # Safety
-/// `client` is NULL or live.
+/// Safety: `client` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_set_timeout_ms(
     client: *mut UizaClient,
@@ -316,8 +307,7 @@ pub unsafe extern "C" fn uiza_client_set_timeout_ms(
 /// 0 disables retries). Only connection failures and HTTP 429, 502, 503 and
 /// 504 are retried, and never beyond the call's time budget.
 ///
-/// # Safety
-/// `client` is NULL or live.
+/// Safety: `client` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_set_max_retries(
     client: *mut UizaClient,
@@ -340,8 +330,7 @@ pub unsafe extern "C" fn uiza_client_set_max_retries(
 /// cannot be read or holds no PEM certificate; the client is then
 /// unchanged. Connections already pooled are dropped.
 ///
-/// # Safety
-/// `client` is NULL or live; `pem_path` is NULL or a NUL-terminated string.
+/// Safety: `client` is NULL or live; `pem_path` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_set_ca_file(
     client: *mut UizaClient,
@@ -380,8 +369,7 @@ pub unsafe extern "C" fn uiza_client_set_ca_file(
 ///
 /// The call blocks for at most the client's time budget.
 ///
-/// # Safety
-/// `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+/// Safety: `client` is NULL or live; `id` is NULL or a NUL-terminated string;
 /// `out_json` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_reset_stream_key(
@@ -402,8 +390,7 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key(
 /// `timeout_ms == 0` gives `UIZA_STATUS_INVALID_ARGUMENT`. `*out_json`
 /// follows the rules of `uiza_client_reset_stream_key()`.
 ///
-/// # Safety
-/// `client` is NULL or live; `id` is NULL or a NUL-terminated string;
+/// Safety: `client` is NULL or live; `id` is NULL or a NUL-terminated string;
 /// `out_json` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_reset_stream_key_with_timeout(
@@ -430,8 +417,7 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key_with_timeout(
 /// `*out_json` follows the same rules as for
 /// `uiza_client_reset_stream_key()`.
 ///
-/// # Safety
-/// `api_key` and `id` are NULL or NUL-terminated strings; `out_json` is
+/// Safety: `api_key` and `id` are NULL or NUL-terminated strings; `out_json` is
 /// NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_reset_stream_key(

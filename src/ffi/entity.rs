@@ -70,8 +70,7 @@ impl UizaLiveEntity {
 /// entity in `init` state, which has no key yet) nor an object with a
 /// string `key`.
 ///
-/// # Safety
-/// `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
+/// Safety: `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_parse(
     json: *const c_char,
@@ -88,8 +87,7 @@ pub unsafe extern "C" fn uiza_live_entity_parse(
 
 /// Frees an entity and the strings it returned. NULL is a no-op.
 ///
-/// # Safety
-/// `entity` is NULL or came from `uiza_live_entity_parse()` and was not
+/// Safety: `entity` is NULL or came from `uiza_live_entity_parse()` and was not
 /// freed before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_free(entity: *mut UizaLiveEntity) {
@@ -99,8 +97,7 @@ pub unsafe extern "C" fn uiza_live_entity_free(entity: *mut UizaLiveEntity) {
 
 /// Reads one boolean field into `*out`; false when absent.
 ///
-/// # Safety
-/// `entity` is NULL or live; `out` is NULL or writable.
+/// Safety: `entity` is NULL or live; `out` is NULL or writable.
 unsafe fn flag(
     entity: *const UizaLiveEntity,
     out: *mut bool,
@@ -122,8 +119,7 @@ unsafe fn flag(
 /// rotation returns; NULL for an entity in `init` state (`"ingest": null`)
 /// and for a NULL entity.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_ingest_key(
     entity: *const UizaLiveEntity,
@@ -133,8 +129,7 @@ pub unsafe extern "C" fn uiza_live_entity_ingest_key(
 
 /// The RTMP ingest URL (`ingest.url`), or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_ingest_url(
     entity: *const UizaLiveEntity,
@@ -144,8 +139,7 @@ pub unsafe extern "C" fn uiza_live_entity_ingest_url(
 
 /// The live entity's id, or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_id(entity: *const UizaLiveEntity) -> *const c_char {
     unsafe { owned_str(entity, |e| e.id.as_ref()) }
@@ -153,8 +147,7 @@ pub unsafe extern "C" fn uiza_live_entity_id(entity: *const UizaLiveEntity) -> *
 
 /// The name, or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_name(entity: *const UizaLiveEntity) -> *const c_char {
     unsafe { owned_str(entity, |e| e.name.as_ref()) }
@@ -162,8 +155,7 @@ pub unsafe extern "C" fn uiza_live_entity_name(entity: *const UizaLiveEntity) ->
 
 /// The description, or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_description(
     entity: *const UizaLiveEntity,
@@ -173,8 +165,7 @@ pub unsafe extern "C" fn uiza_live_entity_description(
 
 /// The HLS playback URL (`playback.hls`), or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_playback_hls(
     entity: *const UizaLiveEntity,
@@ -184,8 +175,7 @@ pub unsafe extern "C" fn uiza_live_entity_playback_hls(
 
 /// The region, such as "in-bangalore-1", or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_region(entity: *const UizaLiveEntity) -> *const c_char {
     unsafe { owned_str(entity, |e| e.region.as_ref()) }
@@ -193,8 +183,7 @@ pub unsafe extern "C" fn uiza_live_entity_region(entity: *const UizaLiveEntity) 
 
 /// The status, such as "ready", or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_status(entity: *const UizaLiveEntity) -> *const c_char {
     unsafe { owned_str(entity, |e| e.status.as_ref()) }
@@ -202,8 +191,7 @@ pub unsafe extern "C" fn uiza_live_entity_status(entity: *const UizaLiveEntity) 
 
 /// The creation time as the API sent it (RFC 3339), or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_created_at(
     entity: *const UizaLiveEntity,
@@ -213,8 +201,7 @@ pub unsafe extern "C" fn uiza_live_entity_created_at(
 
 /// The last update time as the API sent it (RFC 3339), or NULL if absent.
 ///
-/// # Safety
-/// `entity` is NULL or live.
+/// Safety: `entity` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_updated_at(
     entity: *const UizaLiveEntity,
@@ -226,8 +213,7 @@ pub unsafe extern "C" fn uiza_live_entity_updated_at(
 /// it; returns false (leaving `*out` alone) when the field is absent or an
 /// argument is NULL.
 ///
-/// # Safety
-/// `entity` is NULL or live; `out` is NULL or writable.
+/// Safety: `entity` is NULL or live; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_dvr(
     entity: *const UizaLiveEntity,
@@ -238,8 +224,7 @@ pub unsafe extern "C" fn uiza_live_entity_dvr(
 
 /// Reads the `encode` flag, like `uiza_live_entity_dvr()`.
 ///
-/// # Safety
-/// `entity` is NULL or live; `out` is NULL or writable.
+/// Safety: `entity` is NULL or live; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_encode(
     entity: *const UizaLiveEntity,

@@ -26,8 +26,7 @@ pub struct UizaError {
 /// `uiza_error_free()`. Otherwise `*out` is set to NULL (when `out` is not
 /// NULL) and the status is `UIZA_STATUS_INVALID_ARGUMENT`.
 ///
-/// # Safety
-/// `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
+/// Safety: `json` is NULL or a NUL-terminated string; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_parse(
     json: *const c_char,
@@ -53,8 +52,7 @@ pub unsafe extern "C" fn uiza_error_parse(
 /// The human-readable message, such as "The live entity you requested
 /// does not exist.". NULL only for a NULL error.
 ///
-/// # Safety
-/// `error` is NULL or live.
+/// Safety: `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c_char {
     // SAFETY: per the contract.
@@ -66,8 +64,7 @@ pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c
 /// "connection_error", "tls_error", "invalid_argument"). NULL only for a
 /// NULL error.
 ///
-/// # Safety
-/// `error` is NULL or live.
+/// Safety: `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_type(error: *const UizaError) -> *const c_char {
     // SAFETY: per the contract.
@@ -77,8 +74,7 @@ pub unsafe extern "C" fn uiza_error_type(error: *const UizaError) -> *const c_ch
 /// The HTTP status of the response the error came with, or -1 when there
 /// was none (the request failed before a response, or `error` is NULL).
 ///
-/// # Safety
-/// `error` is NULL or live.
+/// Safety: `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_http_status(error: *const UizaError) -> i32 {
     guard(-1, || {
@@ -91,8 +87,7 @@ pub unsafe extern "C" fn uiza_error_http_status(error: *const UizaError) -> i32 
 
 /// Frees an error. NULL is a no-op.
 ///
-/// # Safety
-/// `error` is NULL or came from `uiza_error_parse()` and was not freed
+/// Safety: `error` is NULL or came from `uiza_error_parse()` and was not freed
 /// before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_free(error: *mut UizaError) {

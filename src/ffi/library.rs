@@ -10,8 +10,7 @@ use crate::core::UizaStatus;
 /// no-op. Never pass it to `free()` yourself, and never pass this function
 /// a string from anywhere else.
 ///
-/// # Safety
-/// `s` is NULL or came from this library and was not freed before.
+/// Safety: `s` is NULL or came from this library and was not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_string_free(s: *mut c_char) {
     // SAFETY: per the contract.

@@ -10,8 +10,7 @@ use crate::core::{Error, UizaStatus};
 
 /// Writes `value` through an out-pointer that was checked to be non-NULL.
 ///
-/// # Safety
-/// `out` is non-NULL, aligned and writable.
+/// Safety: `out` is non-NULL, aligned and writable.
 pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
     // SAFETY: per the contract. `write` does not drop the old (garbage) value.
     unsafe { out.write(value) }
@@ -21,8 +20,7 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
 /// failure the error document, always written to `*out_json` (as a string
 /// for `uiza_string_free`). A NULL `out_json` is refused up front.
 ///
-/// # Safety
-/// `out_json` is NULL or aligned and writable.
+/// Safety: `out_json` is NULL or aligned and writable.
 pub(crate) unsafe fn json_call(
     out_json: *mut *mut c_char,
     call: impl FnOnce() -> Result<String, Error>,
@@ -49,8 +47,7 @@ pub(crate) unsafe fn json_call(
 /// Unlike [`json_call`], `out_json` is optional: a caller that only wants
 /// the status passes NULL.
 ///
-/// # Safety
-/// `out_json` is NULL or aligned and writable.
+/// Safety: `out_json` is NULL or aligned and writable.
 pub(crate) unsafe fn status_call(
     out_json: *mut *mut c_char,
     call: impl FnOnce() -> Result<(), Error>,
@@ -74,8 +71,7 @@ pub(crate) unsafe fn status_call(
 /// the matching `_free` function), on failure `*out` is NULL. A NULL `out`
 /// is refused up front.
 ///
-/// # Safety
-/// `out` is NULL or aligned and writable.
+/// Safety: `out` is NULL or aligned and writable.
 pub(crate) unsafe fn object_call<T>(
     out: *mut *mut T,
     build: impl FnOnce() -> Result<T, Error>,
@@ -95,8 +91,7 @@ pub(crate) unsafe fn object_call<T>(
 /// Borrows a string that an object owns, for an accessor that hands it to
 /// C; NULL for a NULL object or an absent field.
 ///
-/// # Safety
-/// `object` is NULL or a live pointer to a `T`.
+/// Safety: `object` is NULL or a live pointer to a `T`.
 pub(crate) unsafe fn owned_str<T>(
     object: *const T,
     field: impl FnOnce(&T) -> Option<&CString>,
@@ -112,8 +107,7 @@ pub(crate) unsafe fn owned_str<T>(
 /// Frees an object that [`object_call`] or a constructor handed out as a
 /// `Box`; NULL is a no-op. Every `uiza_*_free` function is this.
 ///
-/// # Safety
-/// `object` is NULL, or a pointer from `Box::into_raw` that was not freed
+/// Safety: `object` is NULL, or a pointer from `Box::into_raw` that was not freed
 /// before and that no other thread still uses.
 pub(crate) unsafe fn free_object<T>(object: *mut T) {
     guard((), || {
