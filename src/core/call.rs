@@ -56,8 +56,8 @@ impl<'a> Call<'a> {
         closing: &CancelToken,
     ) -> Result<Call<'a>, Error> {
         let budget = match limits.budget_cap {
-            Some(cap) => snap.settings.timeout.min(nonzero_budget(cap)?),
-            None => snap.settings.timeout,
+            Some(cap) => snap.settings.budget.min(nonzero_budget(cap)?),
+            None => snap.settings.budget,
         };
         let started = limits.started.unwrap_or_else(Instant::now);
         // The call's own token, which every source of cancellation reaches.
@@ -114,7 +114,7 @@ impl<'a> Call<'a> {
         // makes ureq rebuild the rustls config for every new connection.
         let whole = self.attempts == 0
             && until == self.deadline
-            && self.budget == self.snap.pool.timeout
+            && self.budget == self.snap.pool.budget
             && self.budget - left < AGENT_BUDGET_SLACK;
         self.attempts += 1;
         Attempt {
@@ -199,7 +199,9 @@ pub fn cancelled() -> Error {
 /// setting and by a per-call cap alike.
 pub fn nonzero_budget(budget: Duration) -> Result<Duration, Error> {
     if budget.is_zero() {
-        return Err(Error::invalid_argument("the timeout must be at least 1 ms"));
+        return Err(Error::invalid_argument(
+            "the time budget must be at least 1 ms",
+        ));
     }
     Ok(budget)
 }

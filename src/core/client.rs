@@ -40,14 +40,14 @@ pub struct Snapshot {
 }
 
 /// The agent (connection pool) and the budget it was built with. A call
-/// whose budget equals `timeout` runs its first attempt on the agent's own
+/// whose budget equals `budget` runs its first attempt on the agent's own
 /// config: a request-level config makes ureq rebuild the rustls config for
 /// each new connection (roots parsed again, no TLS session resumption).
 #[derive(Clone)]
 pub struct Pool {
     pub agent: Agent,
-    pub timeout: Duration,
-    /// Set by the first call. Until then a new timeout rebuilds the agent
+    pub budget: Duration,
+    /// Set by the first call. Until then a new budget rebuilds the agent
     /// for free; afterwards it keeps the warm connections instead.
     used: Arc<AtomicBool>,
 }
@@ -55,8 +55,8 @@ pub struct Pool {
 impl Pool {
     fn new(settings: &Settings) -> Pool {
         Pool {
-            agent: build_agent(&settings.trust, settings.timeout),
-            timeout: settings.timeout,
+            agent: build_agent(&settings.trust, settings.budget),
+            budget: settings.budget,
             used: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -92,8 +92,8 @@ impl Client {
         Ok(())
     }
 
-    pub fn set_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        self.apply(SettingsChange::budget(timeout)?);
+    pub fn set_budget(&self, budget: Duration) -> Result<(), Error> {
+        self.apply(SettingsChange::budget(budget)?);
         Ok(())
     }
 
@@ -118,8 +118,8 @@ impl Client {
                 if let Some(url) = change.base_url {
                     s.base_url = url;
                 }
-                if let Some(budget) = change.timeout {
-                    s.timeout = budget;
+                if let Some(budget) = change.budget {
+                    s.budget = budget;
                 }
                 if let Some(n) = change.max_retries {
                     s.max_retries = n;
@@ -150,7 +150,7 @@ impl Client {
         change(&mut settings);
         let old = &guard.pool;
         let idle_with_other_budget =
-            settings.timeout != old.timeout && !old.used.load(Ordering::Relaxed);
+            settings.budget != old.budget && !old.used.load(Ordering::Relaxed);
         let pool = if new_agent || idle_with_other_budget {
             Pool::new(&settings)
         } else {

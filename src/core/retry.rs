@@ -16,6 +16,9 @@ pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(250);
 /// No single backoff wait is longer than this.
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(8);
+/// Doublings past this one cannot matter: 250 ms × 2^16 is far above the
+/// cap already, and the shift must stay inside a u32.
+const MAX_DOUBLINGS: u32 = 16;
 
 /// HTTP statuses that mean "try again later".
 pub fn is_retryable_http(code: u16) -> bool {
@@ -27,7 +30,7 @@ pub fn is_retryable_http(code: u16) -> bool {
 /// collapse to zero yet stay spread out.
 pub fn backoff(retry: u32) -> Duration {
     let step = BACKOFF_BASE
-        .saturating_mul(1u32.checked_shl(retry.min(16)).unwrap_or(u32::MAX))
+        .saturating_mul(1u32 << retry.min(MAX_DOUBLINGS))
         .min(BACKOFF_CAP);
     let half = step / 2;
     let jitter_ms = half.as_millis() as u64;
@@ -68,7 +71,7 @@ mod tests {
     fn backoff_grows_with_jitter_and_is_capped() {
         for retry in 0..40 {
             let step = BACKOFF_BASE
-                .saturating_mul(1 << retry.min(16))
+                .saturating_mul(1 << retry.min(MAX_DOUBLINGS))
                 .min(BACKOFF_CAP);
             for _ in 0..20 {
                 let d = backoff(retry);

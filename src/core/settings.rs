@@ -22,16 +22,25 @@ use super::trust::TrustRoots;
 /// Sent as `User-Agent`, so that Uiza can tell this library's traffic apart.
 pub(crate) const USER_AGENT: &str = concat!("uiza-c/", env!("CARGO_PKG_VERSION"));
 /// The default budget of one call, retries and waits included.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default cap on a response body.
+pub(crate) const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
+/// The default cap on a response body (1 MiB): an entity is a few hundred
+/// bytes, so anything near this is not one.
 pub(crate) const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;
+/// One pool is shared by every thread of the host; ureq's defaults (3 idle
+/// per host) would make 16 threads reconnect constantly. Twice the threads
+/// a busy encoder farm runs per process, per host and in all.
+const MAX_IDLE_PER_HOST: usize = 32;
+const MAX_IDLE_CONNECTIONS: usize = 64;
+/// Below the idle timeouts of common front ends (nginx: 75 s), so that a
+/// pooled connection is rarely one the server already closed.
+const MAX_IDLE_AGE: Duration = Duration::from_secs(30);
 
 /// Everything a client can be told. Cloned per change: callers in other
 /// threads keep using the settings they started with.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub base_url: BaseUrl,
-    pub timeout: Duration,
+    pub budget: Duration,
     pub max_retries: u32,
     pub body_limit: u64,
     pub trust: TrustRoots,
@@ -41,7 +50,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             base_url: BaseUrl::default_url(),
-            timeout: DEFAULT_TIMEOUT,
+            budget: DEFAULT_BUDGET,
             max_retries: DEFAULT_MAX_RETRIES,
             body_limit: DEFAULT_BODY_LIMIT,
             trust: TrustRoots::default(),
@@ -55,7 +64,7 @@ impl Default for Settings {
 #[derive(Debug, Default)]
 pub struct SettingsChange {
     pub base_url: Option<BaseUrl>,
-    pub timeout: Option<Duration>,
+    pub budget: Option<Duration>,
     pub max_retries: Option<u32>,
     /// Set when a CA file is added. The pool is rebuilt, since pooled
     /// connections were verified against the old roots.
@@ -84,7 +93,7 @@ impl SettingsChange {
     /// fail, and "no limit" would let a dead server hang an encoder.
     pub fn budget(budget: Duration) -> Result<SettingsChange, Error> {
         Ok(SettingsChange {
-            timeout: Some(nonzero_budget(budget)?),
+            budget: Some(nonzero_budget(budget)?),
             ..SettingsChange::default()
         })
     }
@@ -114,7 +123,7 @@ impl SettingsChange {
             change.base_url = SettingsChange::base_url(&raw)?.base_url;
         }
         if let Some(ms) = doc.timeout_ms {
-            change.timeout = SettingsChange::budget(Duration::from_millis(u64::from(ms)))?.timeout;
+            change.budget = SettingsChange::budget(Duration::from_millis(u64::from(ms)))?.budget;
         }
         if let Some(path) = doc.ca_file {
             change.trust = SettingsChange::ca_file(Path::new(&path))?.trust;
@@ -126,7 +135,7 @@ impl SettingsChange {
 /// Builds the connection-pooling agent from the trust roots and the time
 /// budget; the base URL and the retries are applied per call, so changing
 /// them keeps the pool (and its warm connections).
-pub fn build_agent(trust: &TrustRoots, timeout: Duration) -> Agent {
+pub fn build_agent(trust: &TrustRoots, budget: Duration) -> Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .root_certs(trust.root_certs())
@@ -139,17 +148,15 @@ pub fn build_agent(trust: &TrustRoots, timeout: Duration) -> Agent {
         .max_redirects(0)
         .user_agent(USER_AGENT)
         .accept("application/json")
-        // One pool is shared by every thread of the host; ureq's defaults
-        // (3 idle per host) would make 16 threads reconnect constantly.
-        .max_idle_connections(64)
-        .max_idle_connections_per_host(32)
-        .max_idle_age(Duration::from_secs(30))
+        .max_idle_connections(MAX_IDLE_CONNECTIONS)
+        .max_idle_connections_per_host(MAX_IDLE_PER_HOST)
+        .max_idle_age(MAX_IDLE_AGE)
         // A call's first attempt runs on this agent-level budget. A
         // request-level config (as retries and per-call caps need) makes
         // ureq rebuild the rustls ClientConfig for every new connection:
         // the roots parsed again and a fresh session cache, so no TLS
         // resumption. The agent-level one is built once and cached.
-        .timeout_global(Some(timeout))
+        .timeout_global(Some(budget))
         .tls_config(tls)
         .build();
     Agent::with_parts(

@@ -298,7 +298,7 @@ pub unsafe extern "C" fn uiza_client_set_timeout_ms(
     // SAFETY: per the contract.
     unsafe {
         configure(client, |c| {
-            c.set_timeout(Duration::from_millis(u64::from(ms)))
+            c.set_budget(Duration::from_millis(u64::from(ms)))
         })
     }
 }
