@@ -69,19 +69,25 @@ unsafe fn submit(
 ) -> UizaStatus {
     let accepted = guard_result(|| {
         let callback = callback.ok_or_else(|| Error::invalid_argument("callback is NULL"))?;
-        // SAFETY: per the contract; the strings are copied before return.
+        // SAFETY: the caller promised `client` is NULL or a live client and
+        // `id`/`current_key` are NULL or NUL-terminated; each helper checks for
+        // NULL first, and the strings are copied before this returns.
         let client: Arc<UizaClient> = unsafe { client_arc(client) }?;
         let id = unsafe { str_arg(id, "id") }?;
         EntityId::parse(id)?;
         let id = id.to_owned();
         let rotate = current_key.is_some();
         let current_key = match current_key {
+            // SAFETY: `current_key` is NULL or NUL-terminated (the caller's
+            // promise); it is copied here.
             Some(p) => unsafe { opt_str_arg(p, "current_key") }?.map(str::to_owned),
             None => None,
         };
         let limits = CallLimits {
             // The budget runs from now: time spent queued counts.
             started: Some(Instant::now()),
+            // SAFETY: `token` is NULL or live (the caller's promise); the call
+            // keeps a clone of its Arc, so the token may be freed at once.
             cancel: unsafe { token_ref(token) }.cloned(),
             budget_cap: None,
         };
@@ -141,7 +147,8 @@ pub unsafe extern "C" fn uiza_client_rotate_stream_key_async(
     callback: UizaCallback,
     user_data: *mut c_void,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised the pointer rules `submit` needs (the
+    // same Safety paragraph); `submit` copies what it keeps.
     unsafe { submit(client, id, Some(current_key), token, callback, user_data) }
 }
 
@@ -158,7 +165,7 @@ pub unsafe extern "C" fn uiza_client_get_live_entity_async(
     callback: UizaCallback,
     user_data: *mut c_void,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: as above; `None` makes `submit` read no `current_key`.
     unsafe { submit(client, id, None, token, callback, user_data) }
 }
 

@@ -36,7 +36,8 @@ pub(crate) unsafe fn opt_str_arg<'a>(
     if ptr.is_null() {
         return Ok(None);
     }
-    // SAFETY: per the contract.
+    // SAFETY: non-NULL here, so the caller's promise for `ptr` is exactly
+    // `str_arg`'s: NUL-terminated and valid for `'a`.
     unsafe { str_arg(ptr, what) }.map(Some)
 }
 
@@ -61,7 +62,8 @@ pub(crate) fn malloc_string(s: &str) -> *mut c_char {
 ///
 /// Safety: `s` is NULL or came from [`malloc_string`] and was not freed before.
 pub(crate) unsafe fn free_string(s: *mut c_char) {
-    // SAFETY: per the contract, `s` is NULL or a live malloc allocation.
+    // SAFETY: the caller promised `s` is NULL (a no-op for free) or came
+    // from `malloc_string`, i.e. from libc's malloc, and was not freed.
     unsafe { libc::free(s as *mut libc::c_void) }
 }
 

@@ -26,7 +26,9 @@ pub struct UizaCancelToken {
 ///
 /// Safety: `token` is NULL or a live pointer from `uiza_cancel_token_new`.
 pub(crate) unsafe fn token_ref<'a>(token: *const UizaCancelToken) -> Option<&'a CancelToken> {
-    // SAFETY: per the contract, non-NULL means live.
+    // SAFETY: the caller promised `token` is NULL or from
+    // `uiza_cancel_token_new` (a Box, so aligned and initialised) and not
+    // yet freed; `as_ref` maps NULL to None.
     unsafe { token.as_ref() }.map(|t| &t.token)
 }
 
@@ -49,7 +51,8 @@ pub extern "C" fn uiza_cancel_token_new() -> *mut UizaCancelToken {
 #[no_mangle]
 pub unsafe extern "C" fn uiza_cancel_token_cancel(token: *const UizaCancelToken) {
     guard((), || {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `token` is NULL or live, which is
+        // what `token_ref` requires.
         if let Some(t) = unsafe { token_ref(token) } {
             t.cancel();
         }
@@ -61,7 +64,7 @@ pub unsafe extern "C" fn uiza_cancel_token_cancel(token: *const UizaCancelToken)
 /// Safety: `token` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_cancel_token_is_cancelled(token: *const UizaCancelToken) -> bool {
-    // SAFETY: per the contract.
+    // SAFETY: as in `uiza_cancel_token_cancel`: `token` is NULL or live.
     guard(false, || {
         unsafe { token_ref(token) }.is_some_and(CancelToken::is_cancelled)
     })
@@ -75,7 +78,9 @@ pub unsafe extern "C" fn uiza_cancel_token_is_cancelled(token: *const UizaCancel
 /// not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_cancel_token_free(token: *mut UizaCancelToken) {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `token` is NULL or a Box from
+    // `uiza_cancel_token_new` that nobody else frees or uses now. Calls
+    // that use the token hold clones of its inner Arc, not the Box.
     unsafe { free_object(token) }
 }
 

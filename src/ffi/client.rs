@@ -88,7 +88,8 @@ pub(crate) unsafe fn key_call(
     out_json: *mut *mut c_char,
     call: impl FnOnce() -> Result<String, Error>,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `out_json` is NULL or writable, which is
+    // all `json_call` needs; `json_call` checks it for NULL.
     unsafe { json_call(out_json, || guard_result(call).map_err(with_rotated)) }
 }
 
@@ -111,7 +112,8 @@ unsafe fn configure(
     apply: impl FnOnce(&Client) -> Result<(), Error>,
 ) -> UizaStatus {
     guard(UizaStatus::Internal, || {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `client` is NULL or a live client;
+        // `client_ref` maps NULL to an error.
         match unsafe { client_ref(client) }.and_then(|c| apply(&c.client)) {
             Ok(()) => UizaStatus::Ok,
             Err(e) => e.status,
@@ -123,7 +125,8 @@ unsafe fn configure(
 ///
 /// Safety: `api_key` is NULL or a NUL-terminated string.
 unsafe fn build_client(api_key: *const c_char) -> Result<*mut UizaClient, Error> {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `api_key` is NULL or NUL-terminated;
+    // `str_arg` checks NULL, and the key is copied by `ApiKey::parse`.
     let api_key = ApiKey::parse(unsafe { str_arg(api_key, "api_key") }?)?;
     Ok(Arc::into_raw(Arc::new(UizaClient {
         api_key,
@@ -150,7 +153,7 @@ pub unsafe extern "C" fn uiza_client_create(
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
     if out_client.is_null() {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `out_json` is NULL or writable.
         return unsafe {
             status_call(out_json, || {
                 Err(Error::invalid_argument("out_client is NULL"))
@@ -158,7 +161,8 @@ pub unsafe extern "C" fn uiza_client_create(
         };
     }
     let mut client = ptr::null_mut();
-    // SAFETY: per the contract.
+    // SAFETY: `out_json` is NULL or writable and `api_key` NULL or
+    // NUL-terminated, as the caller promised.
     let status = unsafe {
         status_call(out_json, || {
             client = build_client(api_key)?;
@@ -190,7 +194,9 @@ pub unsafe extern "C" fn uiza_client_configure(
     settings_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `client` NULL or live, `settings_json`
+    // NULL or NUL-terminated and `out_json` NULL or writable; every helper
+    // checks for NULL first.
     unsafe {
         status_call(out_json, || {
             let c = client_ref(client)?;
@@ -216,7 +222,7 @@ pub unsafe extern "C" fn uiza_client_configure(
 #[no_mangle]
 pub unsafe extern "C" fn uiza_client_new(api_key: *const c_char) -> *mut UizaClient {
     guard(ptr::null_mut(), || {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `api_key` is NULL or NUL-terminated.
         unsafe { build_client(api_key) }.unwrap_or(ptr::null_mut())
     })
 }
@@ -237,8 +243,10 @@ pub unsafe extern "C" fn uiza_client_free(client: *mut UizaClient) {
         if client.is_null() {
             return;
         }
-        // SAFETY: per the contract this is the caller's reference, from
-        // `Arc::into_raw`; async calls hold references of their own.
+        // SAFETY: the caller promised `client` came from
+        // `uiza_client_new`/`uiza_client_create` (`Arc::into_raw`) and is
+        // freed once: this takes back that one reference. Async calls hold
+        // counted references of their own, so the client lives until they end.
         let this = unsafe { Arc::from_raw(client.cast_const()) };
         this.client.close();
     })
@@ -253,7 +261,9 @@ unsafe fn reset_on_client(
     budget_cap: Option<Duration>,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `client` NULL or live, `id` NULL or
+    // NUL-terminated and `out_json` NULL or writable; the helpers check
+    // for NULL first.
     unsafe {
         key_call(out_json, || {
             let limits = CallLimits {
@@ -280,7 +290,8 @@ pub unsafe extern "C" fn uiza_client_set_base_url(
     client: *mut UizaClient,
     url: *const c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: `client` is NULL or live and `url` NULL or NUL-terminated,
+    // as the caller promised; both are checked for NULL before use.
     unsafe { configure(client, |c| c.set_base_url(str_arg(url, "url")?)) }
 }
 
@@ -295,7 +306,7 @@ pub unsafe extern "C" fn uiza_client_set_timeout_ms(
     client: *mut UizaClient,
     ms: u32,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `client` is NULL or live.
     unsafe {
         configure(client, |c| {
             c.set_budget(Duration::from_millis(u64::from(ms)))
@@ -313,7 +324,7 @@ pub unsafe extern "C" fn uiza_client_set_max_retries(
     client: *mut UizaClient,
     n: u32,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `client` is NULL or live.
     unsafe {
         configure(client, |c| {
             c.set_max_retries(n);
@@ -336,7 +347,8 @@ pub unsafe extern "C" fn uiza_client_set_ca_file(
     client: *mut UizaClient,
     pem_path: *const c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: `client` is NULL or live and `pem_path` NULL or
+    // NUL-terminated, as the caller promised; both are checked for NULL.
     unsafe {
         configure(client, |c| {
             c.set_ca_file(Path::new(str_arg(pem_path, "pem_path")?))
@@ -377,7 +389,7 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key(
     id: *const c_char,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: this function's Safety paragraph is `reset_on_client`'s.
     unsafe { reset_on_client(client, id, None, out_json) }
 }
 
@@ -400,7 +412,7 @@ pub unsafe extern "C" fn uiza_client_reset_stream_key_with_timeout(
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
     let budget = Duration::from_millis(u64::from(timeout_ms));
-    // SAFETY: per the contract.
+    // SAFETY: this function's Safety paragraph is `reset_on_client`'s.
     unsafe { reset_on_client(client, id, Some(budget), out_json) }
 }
 
@@ -425,7 +437,8 @@ pub unsafe extern "C" fn uiza_reset_stream_key(
     id: *const c_char,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `api_key`/`id` NULL or NUL-terminated
+    // and `out_json` NULL or writable; the helpers check for NULL first.
     unsafe {
         key_call(out_json, || {
             let key = ApiKey::parse(str_arg(api_key, "api_key")?)?;
@@ -453,7 +466,9 @@ pub unsafe extern "C" fn uiza_client_get_live_entity(
     id: *const c_char,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `client` NULL or live, `id` NULL or
+    // NUL-terminated and `out_json` NULL or writable; the helpers check
+    // for NULL first.
     unsafe {
         json_call(out_json, || {
             client_ref(client)?.call(str_arg(id, "id")?, Operation::Read, &CallLimits::default())
@@ -501,7 +516,10 @@ pub unsafe extern "C" fn uiza_client_rotate_stream_key(
     token: *const UizaCancelToken,
     out_json: *mut *mut c_char,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `client` and `token` NULL or live, `id`
+    // and `current_key` NULL or NUL-terminated and `out_json` NULL or
+    // writable; the helpers check for NULL first, and the token is cloned
+    // (an Arc) before the call starts.
     unsafe {
         key_call(out_json, || {
             let c = client_ref(client)?;

@@ -76,7 +76,8 @@ pub unsafe extern "C" fn uiza_live_entity_parse(
     json: *const c_char,
     out: *mut *mut UizaLiveEntity,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `json` NULL or NUL-terminated and `out`
+    // NULL or writable; `object_call` and `str_arg` check for NULL.
     unsafe {
         object_call(out, || {
             let json = str_arg(json, "json")?;
@@ -91,7 +92,8 @@ pub unsafe extern "C" fn uiza_live_entity_parse(
 /// freed before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_live_entity_free(entity: *mut UizaLiveEntity) {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `entity` is NULL or a Box from
+    // `uiza_live_entity_parse` that nobody else frees or uses now.
     unsafe { free_object(entity) }
 }
 
@@ -104,7 +106,9 @@ unsafe fn flag(
     field: fn(&UizaLiveEntity) -> Option<bool>,
 ) -> bool {
     guard(false, || {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `entity` NULL or live (a Box from
+        // `uiza_live_entity_parse`) and `out` NULL or writable; both are
+        // checked for NULL.
         match unsafe { entity.as_ref() }.and_then(field) {
             Some(value) if !out.is_null() => {
                 unsafe { write_out(out, value) };

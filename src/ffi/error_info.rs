@@ -32,7 +32,8 @@ pub unsafe extern "C" fn uiza_error_parse(
     json: *const c_char,
     out: *mut *mut UizaError,
 ) -> UizaStatus {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `json` NULL or NUL-terminated and `out`
+    // NULL or writable; `object_call` and `str_arg` check for NULL.
     unsafe {
         object_call(out, || {
             let doc = ErrorDocument::parse(str_arg(json, "json")?.as_bytes())?;
@@ -55,7 +56,8 @@ pub unsafe extern "C" fn uiza_error_parse(
 /// Safety: `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c_char {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `error` is NULL or a live `UizaError`;
+    // the string returned lives as long as it.
     unsafe { owned_str(error, |e| Some(&e.message)) }
 }
 
@@ -67,7 +69,7 @@ pub unsafe extern "C" fn uiza_error_message(error: *const UizaError) -> *const c
 /// Safety: `error` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_type(error: *const UizaError) -> *const c_char {
-    // SAFETY: per the contract.
+    // SAFETY: as for `uiza_error_message`.
     unsafe { owned_str(error, |e| Some(&e.error_type)) }
 }
 
@@ -78,7 +80,8 @@ pub unsafe extern "C" fn uiza_error_type(error: *const UizaError) -> *const c_ch
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_http_status(error: *const UizaError) -> i32 {
     guard(-1, || {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `error` is NULL or a live Box from
+        // `uiza_error_parse`; `as_ref` maps NULL to None.
         unsafe { error.as_ref() }
             .and_then(|e| e.http_status)
             .map_or(-1, i32::from)
@@ -91,7 +94,8 @@ pub unsafe extern "C" fn uiza_error_http_status(error: *const UizaError) -> i32 
 /// before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_error_free(error: *mut UizaError) {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `error` is NULL or a Box from
+    // `uiza_error_parse` that nobody else frees or uses now.
     unsafe { free_object(error) }
 }
 

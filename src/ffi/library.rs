@@ -13,7 +13,8 @@ use crate::core::UizaStatus;
 /// Safety: `s` is NULL or came from this library and was not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn uiza_string_free(s: *mut c_char) {
-    // SAFETY: per the contract.
+    // SAFETY: the caller promised `s` is NULL or a string this library
+    // returned (allocated by `malloc_string`) and not freed before.
     guard((), || unsafe { free_string(s) })
 }
 

@@ -12,7 +12,9 @@ use crate::core::{Error, UizaStatus};
 ///
 /// Safety: `out` is non-NULL, aligned and writable.
 pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
-    // SAFETY: per the contract. `write` does not drop the old (garbage) value.
+    // SAFETY: the caller checked `out` for NULL and the C caller promised
+    // it is aligned and writable. `write` does not drop the old value,
+    // which is whatever garbage the C caller left there.
     unsafe { out.write(value) }
 }
 
@@ -97,7 +99,8 @@ pub(crate) unsafe fn owned_str<T>(
     field: impl FnOnce(&T) -> Option<&CString>,
 ) -> *const c_char {
     guard(ptr::null(), || {
-        // SAFETY: per the contract.
+        // SAFETY: the caller promised `object` is NULL or a live `T` (a Box
+        // this library handed out); `as_ref` maps NULL to None.
         unsafe { object.as_ref() }
             .and_then(field)
             .map_or(ptr::null(), |s| s.as_ptr())
@@ -112,7 +115,9 @@ pub(crate) unsafe fn owned_str<T>(
 pub(crate) unsafe fn free_object<T>(object: *mut T) {
     guard((), || {
         if !object.is_null() {
-            // SAFETY: per the contract, this is the only owner left.
+            // SAFETY: the caller promised `object` is a Box this library
+            // handed out, not freed before and used by no one else now: this
+            // is its last owner.
             drop(unsafe { Box::from_raw(object) });
         }
     })
