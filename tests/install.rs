@@ -286,16 +286,16 @@ fn rustc_native_static_libs() -> Vec<String> {
     link_flags(line)
 }
 
-/// The list README.md gives: the first line after the marker
+/// The list docs/install.md gives: the first line after the marker
 /// `<!-- native-static-libs -->` that is not a code fence.
 fn readme_static_libs() -> Vec<String> {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("docs/install.md")).unwrap();
     let line = readme
         .lines()
         .skip_while(|l| !l.contains("<!-- native-static-libs -->"))
         .skip(1)
         .find(|l| !l.trim_start().starts_with("```"))
-        .expect("README.md must list the static libraries after <!-- native-static-libs -->");
+        .expect("docs/install.md must list the static libraries after <!-- native-static-libs -->");
     link_flags(line)
 }
 
@@ -330,7 +330,7 @@ fn readme_lists_the_system_libraries_static_linking_needs() {
     assert_eq!(
         readme_static_libs(),
         rustc,
-        "README.md's list differs from `cargo rustc --lib --crate-type staticlib \
+        "docs/install.md's list differs from `cargo rustc --lib --crate-type staticlib \
          -- --print native-static-libs`"
     );
 }
