@@ -6,18 +6,36 @@
  *
  *   uiza::Client client(api_key);
  *   client.set_base_url("http://127.0.0.1:8080");       // optional
- *   uiza::LiveEntity entity = client.reset_stream_key(id);
+ *   uiza::LiveEntity now = client.get_live_entity(id);
+ *   uiza::LiveEntity entity = client.rotate_stream_key(id, now.ingest_key());
  *   std::cout << entity.ingest_key() << '\n';
+ *
+ * Calls:
+ *  - reset_stream_key(id): the plain reset (PUT with retries; a retry after
+ *    a dropped connection may rotate the key a second time).
+ *  - rotate_stream_key(id, current_key, token): rotates exactly once; after
+ *    a failure the server may have applied, the library reads the entity
+ *    back. Without current_key the library reads the entity first.
+ *  - get_live_entity(id): reads the entity.
+ *  - rotate_stream_key_async(...), get_live_entity_async(...): the same on
+ *    the library's worker threads, with a std::function callback.
  *
  * Errors: every failure throws uiza::Error (a std::runtime_error) carrying
  * the C status, the HTTP status (-1 when there was no response), the
- * message and the machine-readable error type, exactly as the C error
- * document gives them. Nothing else is thrown, except std::bad_alloc when
- * copying a string into a std::string runs out of memory.
+ * message, the machine-readable error type and rotated() (what a failed
+ * reset or rotation did to the key), exactly as the C error document gives
+ * them. Nothing else is thrown, except std::bad_alloc when memory runs out.
  *
- * Ownership: uiza::Client and uiza::LiveEntity own their C object through
- * a std::unique_ptr whose deleter calls uiza_client_free() or
- * uiza_live_entity_free(); they are move-only, and a moved-from object
+ * Cancellation: a uiza::CancelToken passed to rotate_stream_key() or to an
+ * async call stops it before each PUT is sent, during reads and during the
+ * waits between attempts (UIZA_STATUS_CANCELLED, rotated() ==
+ * Rotated::no). A PUT already sent is never abandoned: a call that rotated
+ * the key returns the new key, never CANCELLED. reset_stream_key() takes no
+ * token.
+ *
+ * Ownership: uiza::Client, uiza::LiveEntity and uiza::CancelToken own
+ * their C object through a std::unique_ptr whose deleter calls the
+ * matching *_free function; they are move-only, and a moved-from object
  * must only be destroyed or assigned to. Every string the library returns
  * is copied into a std::string and the C string is freed at once with
  * uiza_string_free(), so no C memory outlives a call.
@@ -25,9 +43,13 @@
  * Thread safety: as in C. One uiza::Client may be used by any number of
  * threads at once, setters included (the C library synchronises; no
  * locking is needed by the caller). A uiza::LiveEntity is immutable and may
- * be read by many threads at once. An object must not be destroyed or
- * moved from while another thread still uses it. uiza::Error is an
- * ordinary copyable value.
+ * be read by many threads at once. A uiza::CancelToken may be cancelled
+ * from any thread, also from inside a callback. An object must not be
+ * destroyed or moved from while another thread still uses it, with two
+ * exceptions the C library allows: a Client may be destroyed while async
+ * calls on it are in flight (they are cancelled, and each callback still
+ * runs once), and a CancelToken while calls that were given it are in
+ * flight. uiza::Error is an ordinary copyable value.
  *
  * Live-entity ids follow the C rule: 1 to 256 characters from
  * A-Z a-z 0-9 - . _ ~, and not "." or ".."; anything else throws
@@ -41,27 +63,159 @@
 #define UIZA_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "uiza.h"
 
 namespace uiza {
 
+/**
+ * What a failed call did to the stream key: the "rotated" field of the C
+ * error document.
+ */
+enum class Rotated {
+    /** Not a call that changes a key (get_live_entity): no "rotated" field. */
+    not_applicable,
+    /** "rotated": false. The key is certainly unchanged by this call. */
+    no,
+    /**
+     * "rotated": null. The key may have changed and the library could not
+     * tell: read the entity before you trust the key you hold.
+     */
+    unknown,
+};
+
+namespace detail {
+
+struct ErrorAccess;
+
+/** Index after the JSON string that starts at s[i] == '"', or npos. */
+inline std::size_t skip_json_string(std::string_view s, std::size_t i) noexcept {
+    for (++i; i < s.size(); ++i) {
+        if (s[i] == '\\') {
+            ++i;  // the escaped character, whatever it is
+        } else if (s[i] == '"') {
+            return i + 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
+inline std::size_t skip_json_space(std::string_view s, std::size_t i) noexcept {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) {
+        ++i;
+    }
+    return i;
+}
+
+/** Index after the JSON value that starts at s[i], or npos. */
+inline std::size_t skip_json_value(std::string_view s, std::size_t i) noexcept {
+    if (i >= s.size()) {
+        return std::string_view::npos;
+    }
+    if (s[i] == '"') {
+        return skip_json_string(s, i);
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        std::size_t depth = 0;
+        while (i < s.size()) {
+            const char c = s[i];
+            if (c == '"') {
+                i = skip_json_string(s, i);
+                if (i == std::string_view::npos) {
+                    return i;
+                }
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                ++depth;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+            ++i;
+        }
+        return std::string_view::npos;
+    }
+    // A number, true, false or null: up to the next delimiter.
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' &&
+           s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+        ++i;
+    }
+    return i;
+}
+
+/**
+ * The top-level "rotated" member of an error document: Rotated::no for
+ * false, Rotated::unknown for null (or any other value), std::nullopt when
+ * there is none or the text is not a JSON object. Only top-level keys
+ * count, so a message that quotes "rotated" is not mistaken for it.
+ */
+inline std::optional<Rotated> rotated_member(std::string_view json) noexcept {
+    constexpr auto npos = std::string_view::npos;
+    std::size_t i = skip_json_space(json, 0);
+    if (i >= json.size() || json[i] != '{') {
+        return std::nullopt;
+    }
+    i = skip_json_space(json, i + 1);
+    while (i < json.size() && json[i] == '"') {
+        const std::size_t key_end = skip_json_string(json, i);
+        if (key_end == npos) {
+            return std::nullopt;
+        }
+        const std::string_view key = json.substr(i + 1, key_end - i - 2);
+        i = skip_json_space(json, key_end);
+        if (i >= json.size() || json[i] != ':') {
+            return std::nullopt;
+        }
+        i = skip_json_space(json, i + 1);
+        if (key == "rotated") {
+            return json.substr(i, 5) == "false" ? Rotated::no : Rotated::unknown;
+        }
+        i = skip_json_value(json, i);
+        if (i == npos) {
+            return std::nullopt;
+        }
+        i = skip_json_space(json, i);
+        if (i < json.size() && json[i] == ',') {
+            i = skip_json_space(json, i + 1);
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace detail
+
 /** A failed call: what the C API returned, as a C++ exception. */
 class Error : public std::runtime_error {
 public:
-    Error(UizaStatus status, int http_status, std::string message, std::string error_type)
+    Error(UizaStatus status, int http_status, std::string message, std::string error_type,
+          Rotated rotated = Rotated::not_applicable)
         : std::runtime_error(std::string(uiza_status_str(status)) + ": " + message),
           status_(status),
           http_status_(http_status),
           message_(std::move(message)),
-          error_type_(std::move(error_type)) {}
+          error_type_(std::move(error_type)),
+          rotated_(rotated) {}
+
+    /**
+     * The Error that a failed call's JSON document describes, such as the
+     * `json` an async callback receives with a status other than
+     * UIZA_STATUS_OK. rotated() is read from the document's "rotated"
+     * member (Rotated::not_applicable when it has none).
+     */
+    static Error from_json(UizaStatus status, const std::string &json) {
+        return from_document(status, json.c_str(), Rotated::not_applicable);
+    }
 
     /** The C status, never UIZA_STATUS_OK. */
     UizaStatus status() const noexcept { return status_; }
@@ -71,12 +225,29 @@ public:
     const std::string &message() const noexcept { return message_; }
     /** Such as "invalid_request_error", "timeout", "invalid_argument". */
     const std::string &error_type() const noexcept { return error_type_; }
+    /**
+     * What the call did to the key: Rotated::no (certainly unchanged),
+     * Rotated::unknown (it may have changed: read the entity), or
+     * Rotated::not_applicable for a call that does not change a key.
+     * Errors of reset_stream_key() and rotate_stream_key() (and its async
+     * form) are never not_applicable.
+     */
+    Rotated rotated() const noexcept { return rotated_; }
 
 private:
+    friend struct detail::ErrorAccess;
+
+    /**
+     * `absent` is what rotated() says when the document has no "rotated"
+     * member, or there is no document at all (out of memory).
+     */
+    static Error from_document(UizaStatus status, const char *json, Rotated absent);
+
     UizaStatus status_;
     int http_status_;
     std::string message_;
     std::string error_type_;
+    Rotated rotated_;
 };
 
 namespace detail {
@@ -93,6 +264,9 @@ struct EntityDeleter {
 struct ErrorDeleter {
     void operator()(UizaError *e) const noexcept { uiza_error_free(e); }
 };
+struct TokenDeleter {
+    void operator()(UizaCancelToken *t) const noexcept { uiza_cancel_token_free(t); }
+};
 
 using OwnedString = std::unique_ptr<char, StringDeleter>;
 
@@ -103,25 +277,17 @@ inline std::optional<std::string> optional_string(const char *s) {
     return std::string(s);
 }
 
-/** Throws for an argument the C API would silently truncate. */
-inline const char *c_arg(const std::string &s, const char *what) {
+/**
+ * Throws for an argument the C API would silently truncate. `rotated` is
+ * what the thrown Error says about the key (nothing was sent).
+ */
+inline const char *c_arg(const std::string &s, const char *what,
+                         Rotated rotated = Rotated::not_applicable) {
     if (s.find('\0') != std::string::npos) {
         throw Error(UIZA_STATUS_INVALID_ARGUMENT, -1, std::string(what) + " contains a NUL byte",
-                    "invalid_argument");
+                    "invalid_argument", rotated);
     }
     return s.c_str();
-}
-
-/** Throws the Error that a failed call's `out_json` document describes. */
-[[noreturn]] inline void throw_error(UizaStatus status, const char *json) {
-    UizaError *raw = nullptr;
-    if (json != nullptr && uiza_error_parse(json, &raw) == UIZA_STATUS_OK) {
-        std::unique_ptr<UizaError, ErrorDeleter> error(raw);
-        throw Error(status, static_cast<int>(uiza_error_http_status(error.get())),
-                    uiza_error_message(error.get()), uiza_error_type(error.get()));
-    }
-    // No document (out of memory): the status is all there is.
-    throw Error(status, -1, uiza_status_str(status), "internal_error");
 }
 
 /** For setters, whose only failure is an invalid argument. */
@@ -131,9 +297,41 @@ inline void check_setting(UizaStatus status, const char *what) {
     }
 }
 
+/** Whether a call changes the key, so its errors always say "rotated". */
+enum class CallKind { read, key_change };
+
+inline Rotated absent_rotated(CallKind kind) noexcept {
+    // A key call's document always has "rotated"; without one (no
+    // document: out of memory) nothing is known.
+    return kind == CallKind::key_change ? Rotated::unknown : Rotated::not_applicable;
+}
+
 }  // namespace detail
 
-/** A live entity as returned by a reset: typed accessors plus the raw JSON. */
+inline Error Error::from_document(UizaStatus status, const char *json, Rotated absent) {
+    UizaError *raw = nullptr;
+    if (json != nullptr && uiza_error_parse(json, &raw) == UIZA_STATUS_OK) {
+        std::unique_ptr<UizaError, detail::ErrorDeleter> error(raw);
+        return Error(status, static_cast<int>(uiza_error_http_status(error.get())),
+                     uiza_error_message(error.get()), uiza_error_type(error.get()),
+                     detail::rotated_member(json).value_or(absent));
+    }
+    // No document (out of memory): the status is all there is.
+    return Error(status, -1, uiza_status_str(status), "internal_error", absent);
+}
+
+namespace detail {
+
+/** Lets the wrapper's own code reach Error::from_document. */
+struct ErrorAccess {
+    static Error from_document(UizaStatus status, const char *json, Rotated absent) {
+        return Error::from_document(status, json, absent);
+    }
+};
+
+}  // namespace detail
+
+/** A live entity as returned by a reset, rotation or read: typed accessors plus the raw JSON. */
 class LiveEntity {
 public:
     /** Parses a live entity document; throws Error (INVALID_RESPONSE) if it is not one. */
@@ -146,8 +344,18 @@ public:
         return LiveEntity(std::move(json), raw);
     }
 
-    /** The new RTMP stream key (always present). */
-    std::string ingest_key() const { return uiza_live_entity_ingest_key(get()); }
+    /**
+     * The RTMP stream key. Always present in an entity that a reset or
+     * rotation returns; empty for an entity in `init` state
+     * (`"ingest": null`), which get_live_entity() may return: see
+     * has_ingest_key().
+     */
+    std::string ingest_key() const {
+        const char *key = uiza_live_entity_ingest_key(get());
+        return key != nullptr ? std::string(key) : std::string();
+    }
+    /** False only for an entity in `init` state, which has no key yet. */
+    bool has_ingest_key() const noexcept { return uiza_live_entity_ingest_key(get()) != nullptr; }
     std::optional<std::string> ingest_url() const {
         return detail::optional_string(uiza_live_entity_ingest_url(get()));
     }
@@ -195,15 +403,100 @@ private:
     std::unique_ptr<UizaLiveEntity, detail::EntityDeleter> entity_;
 };
 
+/**
+ * A cancel token (UizaCancelToken): pass it to rotate_stream_key() or to an
+ * async call, and cancel() it from any thread to stop them. A token cannot
+ * be reset; use a new one for new calls. Move-only.
+ *
+ * cancel() and is_cancelled() may be called from any number of threads at
+ * once and from inside a callback. The token may be destroyed while calls
+ * that were given it are still in flight (they keep their own reference),
+ * but not while another thread is inside cancel() or is_cancelled().
+ */
+class CancelToken {
+public:
+    /** Throws std::bad_alloc if the library runs out of memory. */
+    CancelToken() : token_(uiza_cancel_token_new()) {
+        if (!token_) {
+            throw std::bad_alloc();
+        }
+    }
+
+    /** Cancels every call that uses this token, now and later. Never blocks. */
+    void cancel() const noexcept { uiza_cancel_token_cancel(token_.get()); }
+    /** Whether cancel() was called (false for a moved-from token). */
+    bool is_cancelled() const noexcept { return uiza_cancel_token_is_cancelled(token_.get()); }
+    /** The C token, still owned by this CancelToken (NULL once moved from). */
+    const UizaCancelToken *native() const noexcept { return token_.get(); }
+
+private:
+    std::unique_ptr<UizaCancelToken, detail::TokenDeleter> token_;
+};
+
+/**
+ * The callback of an async call: the status and the JSON document (the
+ * entity on UIZA_STATUS_OK, read it with LiveEntity::parse(); the error
+ * document otherwise, read it with Error::from_json()). The string is the
+ * wrapper's own copy, valid for the duration of the callback.
+ */
+using Callback = std::function<void(UizaStatus status, const std::string &json)>;
+
 namespace detail {
 
-/** Turns a reset's status and `out_json` into a LiveEntity or an Error. */
-inline LiveEntity finish_reset(UizaStatus status, char *out_json) {
+/**
+ * The C callback of every async call: `user_data` is a heap-allocated
+ * uiza::Callback, called once and deleted here. The library calls this
+ * exactly once per accepted call. Nothing may unwind into C, so anything
+ * the callback throws is caught and dropped here.
+ */
+extern "C" inline void uiza_hpp_async_trampoline(void *user_data, UizaStatus status,
+                                                 const char *json) noexcept {
+    std::unique_ptr<Callback> callback(static_cast<Callback *>(user_data));
+    try {
+        const std::string doc = json != nullptr ? std::string(json) : std::string();
+        (*callback)(status, doc);
+    } catch (...) {
+        // Dropped: an exception cannot cross the C library's worker thread.
+    }
+}
+
+/** Turns a call's status and `out_json` into a LiveEntity or an Error. */
+inline LiveEntity finish(UizaStatus status, char *out_json, CallKind kind) {
     OwnedString json(out_json);  // freed with uiza_string_free on every path
-    if (status != UIZA_STATUS_OK) {
-        throw_error(status, json.get());
+    if (status != UIZA_STATUS_OK || json == nullptr) {
+        throw ErrorAccess::from_document(status == UIZA_STATUS_OK ? UIZA_STATUS_INTERNAL : status,
+                                         json.get(), absent_rotated(kind));
     }
     return LiveEntity::parse(json.get());
+}
+
+/** A NUL-terminated copy of an optional key; refuses NUL bytes. */
+inline std::optional<std::string> key_arg(std::optional<std::string_view> key) {
+    if (!key) {
+        return std::nullopt;
+    }
+    std::string copy(*key);
+    c_arg(copy, "current key", Rotated::no);
+    return copy;
+}
+
+/** Hands `callback` to `start` as user_data; frees it if the call was refused. */
+template <typename Start>
+inline void start_async(Callback callback, Rotated refused_rotated, Start start) {
+    if (!callback) {
+        throw Error(UIZA_STATUS_INVALID_ARGUMENT, -1, "the callback is empty", "invalid_argument",
+                    refused_rotated);
+    }
+    auto *heap = new Callback(std::move(callback));
+    const UizaStatus status = start(&uiza_hpp_async_trampoline, static_cast<void *>(heap));
+    if (status != UIZA_STATUS_OK) {
+        // Refused: the callback will never run, so it is still ours.
+        delete heap;
+        throw Error(status, -1,
+                    "the async call was refused (a moved-from client, or an invalid id or key)",
+                    "invalid_argument", refused_rotated);
+    }
+    // Accepted: the trampoline owns it now (it may already have run).
 }
 
 }  // namespace detail
@@ -242,11 +535,16 @@ public:
             "CA file (not a readable PEM file)");
     }
 
-    /** Resets the ingest key of live entity `id`; throws Error on failure. */
+    /**
+     * Resets the ingest key of live entity `id`; throws Error on failure.
+     * A retry after a dropped connection may rotate the key twice; use
+     * rotate_stream_key() for exactly once.
+     */
     LiveEntity reset_stream_key(const std::string &id) const {
         char *json = nullptr;
-        UizaStatus status = uiza_client_reset_stream_key(get(), detail::c_arg(id, "id"), &json);
-        return detail::finish_reset(status, json);
+        UizaStatus status =
+            uiza_client_reset_stream_key(get(), detail::c_arg(id, "id", Rotated::no), &json);
+        return detail::finish(status, json, detail::CallKind::key_change);
     }
 
     /**
@@ -257,7 +555,7 @@ public:
     LiveEntity reset_stream_key(const std::string &id, std::chrono::milliseconds budget) const {
         if (budget.count() < 1) {
             throw Error(UIZA_STATUS_INVALID_ARGUMENT, -1, "time budget must be at least 1 ms",
-                        "invalid_argument");
+                        "invalid_argument", Rotated::no);
         }
         // Longer than uint32_t milliseconds (49 days) means "no cap".
         const auto max_ms = std::numeric_limits<std::uint32_t>::max();
@@ -266,8 +564,93 @@ public:
                                      : static_cast<std::uint32_t>(budget.count());
         char *json = nullptr;
         UizaStatus status = uiza_client_reset_stream_key_with_timeout(
-            get(), detail::c_arg(id, "id"), ms, &json);
-        return detail::finish_reset(status, json);
+            get(), detail::c_arg(id, "id", Rotated::no), ms, &json);
+        return detail::finish(status, json, detail::CallKind::key_change);
+    }
+
+    /**
+     * Reads live entity `id` (GET, retried like any idempotent request);
+     * throws Error on failure, with rotated() == Rotated::not_applicable.
+     * An entity in `init` state has no ingest key (has_ingest_key()).
+     */
+    LiveEntity get_live_entity(const std::string &id) const {
+        char *json = nullptr;
+        UizaStatus status = uiza_client_get_live_entity(get(), detail::c_arg(id, "id"), &json);
+        return detail::finish(status, json, detail::CallKind::read);
+    }
+
+    /**
+     * Rotates the stream key of live entity `id` exactly once and returns
+     * the entity with its new key.
+     *
+     * `current_key` is the key your encoder uses now; without it the
+     * library reads the entity first. After a failure the server may have
+     * applied (a dropped connection, a timeout, a 5xx after the PUT was
+     * sent), the library reads the entity back: a new key there is
+     * returned as success. Errors say rotated() == Rotated::no (the key is
+     * certainly unchanged) or Rotated::unknown (read the entity before you
+     * trust the key you hold).
+     *
+     * `token` (may be nullptr) cancels the call before each PUT, during
+     * reads and during waits: Error with UIZA_STATUS_CANCELLED and
+     * Rotated::no. A PUT already sent is never abandoned.
+     */
+    LiveEntity rotate_stream_key(const std::string &id,
+                                 std::optional<std::string_view> current_key = std::nullopt,
+                                 const CancelToken *token = nullptr) const {
+        const char *cid = detail::c_arg(id, "id", Rotated::no);
+        const std::optional<std::string> key = detail::key_arg(current_key);
+        char *json = nullptr;
+        UizaStatus status = uiza_client_rotate_stream_key(
+            get(), cid, key ? key->c_str() : nullptr, token != nullptr ? token->native() : nullptr,
+            &json);
+        return detail::finish(status, json, detail::CallKind::key_change);
+    }
+
+    /**
+     * rotate_stream_key() on a library worker thread: returns at once, and
+     * `callback` runs exactly once, later, on a worker thread, with the
+     * status and the document (the entity on UIZA_STATUS_OK; read it with
+     * LiveEntity::parse(), an error with Error::from_json()).
+     *
+     * Throws Error (callback never runs) if the call is refused: an empty
+     * callback, an invalid id or key, a moved-from client. The call's
+     * budget starts now; `token` (may be nullptr) is honoured while it is
+     * queued too, and may be destroyed as soon as this returns.
+     *
+     * Keep the callback short: its worker runs nothing else meanwhile.
+     * Anything it throws is caught and dropped (it cannot cross the C
+     * library). The Client may be destroyed before the callback runs: the
+     * call is then cancelled, unless its PUT is already on the wire.
+     */
+    void rotate_stream_key_async(const std::string &id,
+                                 std::optional<std::string_view> current_key,
+                                 const CancelToken *token, Callback callback) const {
+        const char *cid = detail::c_arg(id, "id", Rotated::no);
+        const std::optional<std::string> key = detail::key_arg(current_key);
+        detail::start_async(std::move(callback), Rotated::no,
+                            [&](UizaCallback trampoline, void *user_data) {
+                                return uiza_client_rotate_stream_key_async(
+                                    get(), cid, key ? key->c_str() : nullptr,
+                                    token != nullptr ? token->native() : nullptr, trampoline,
+                                    user_data);
+                            });
+    }
+
+    /**
+     * get_live_entity() on a library worker thread, with the rules of
+     * rotate_stream_key_async(). A cancelled read ends within a fraction
+     * of a second, even mid-response, with UIZA_STATUS_CANCELLED.
+     */
+    void get_live_entity_async(const std::string &id, const CancelToken *token,
+                               Callback callback) const {
+        const char *cid = detail::c_arg(id, "id");
+        detail::start_async(std::move(callback), Rotated::not_applicable,
+                            [&](UizaCallback trampoline, void *user_data) {
+                                return uiza_client_get_live_entity_async(
+                                    get(), cid, token != nullptr ? token->native() : nullptr,
+                                    trampoline, user_data);
+                            });
     }
 
     /** The C object, still owned by this Client. */
@@ -280,12 +663,21 @@ private:
 /** The one-shot call on the process-wide client (base URL from UIZA_BASE_URL). */
 inline LiveEntity reset_stream_key(const std::string &api_key, const std::string &id) {
     char *json = nullptr;
-    UizaStatus status = uiza_reset_stream_key(detail::c_arg(api_key, "API key"),
-                                              detail::c_arg(id, "id"), &json);
-    return detail::finish_reset(status, json);
+    UizaStatus status = uiza_reset_stream_key(detail::c_arg(api_key, "API key", Rotated::no),
+                                              detail::c_arg(id, "id", Rotated::no), &json);
+    return detail::finish(status, json, detail::CallKind::key_change);
 }
 
-/** The version of the library loaded at run time, such as "0.1.0". */
+/**
+ * How many worker threads the library may run at once for async calls,
+ * process-wide (default 4); 0 throws Error (INVALID_ARGUMENT). Workers
+ * start on demand and exit after 10 s without work.
+ */
+inline void set_max_worker_threads(std::uint32_t max) {
+    detail::check_setting(uiza_set_max_worker_threads(max), "worker thread bound (must be > 0)");
+}
+
+/** The version of the library loaded at run time, such as "0.2.0". */
 inline std::string version() { return uiza_version(); }
 
 }  // namespace uiza

@@ -1,7 +1,9 @@
 //! C++ consumers: include/uiza.h compiles cleanly as C++17, and the
 //! header-only wrapper include/uiza.hpp works end to end through the C++
-//! example (g++, linked to the freshly built libuiza.so, run against the
-//! sandbox).
+//! examples and a checks program (g++, linked to the freshly built
+//! libuiza.so, run against the sandbox): resets, exactly-once rotation,
+//! reads, async calls with std::function callbacks, cancel tokens, and the
+//! "rotated" field of errors.
 
 mod support;
 
@@ -23,6 +25,384 @@ fn cpp_example() -> PathBuf {
     })
     .clone()
 }
+
+/// The rotation example, compiled once per test process like the reset one.
+fn cpp_rotate_example() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        support::consumer::compile_cpp(
+            "rotate_stream_key",
+            &[Path::new("examples/cpp/rotate_stream_key.cpp")],
+            &[],
+        )
+    })
+    .clone()
+}
+
+/// The flags of `headers_compile_as_strict_cpp17`: the checks program
+/// instantiates every template and lambda of uiza.hpp under them.
+const STRICT_FLAGS: &[&str] = &[
+    "-Wpedantic",
+    "-Wshadow",
+    "-Wconversion",
+    "-Wsign-conversion",
+    "-Wold-style-cast",
+    "-Wnon-virtual-dtor",
+];
+
+/// Compiled once per test process from [`BINDING_CHECKS_CPP`].
+fn binding_checks() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let source = write_temp_file("binding_checks.cpp", BINDING_CHECKS_CPP);
+        support::consumer::compile_cpp("binding_checks", &[&source], STRICT_FLAGS)
+    })
+    .clone()
+}
+
+/// Runs the checks program in `mode` against `sb`; panics unless it exits
+/// 0, and returns its stdout.
+fn run_checks(sb: &Sandbox, args: &[&str]) -> String {
+    let bin = binding_checks();
+    let started = std::time::Instant::now();
+    let out = support::tools::run_checked(
+        std::process::Command::new(bin)
+            .args(args)
+            .env("UIZA_API_KEY", DEFAULT_API_KEY)
+            .env("UIZA_BASE_URL", sb.base_url())
+            .env_remove("LD_LIBRARY_PATH"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "binding_checks {args:?} failed ({}) after {:?}:\n{stdout}{}",
+        out.status,
+        started.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The value of `field=` on the output line that starts with `line:`.
+fn field<'a>(stdout: &'a str, line: &str, field: &str) -> &'a str {
+    let text = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{line}: ")))
+        .unwrap_or_else(|| panic!("no line {line:?} in:\n{stdout}"));
+    text.split(' ')
+        .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+        .unwrap_or_else(|| panic!("no {field}= on line {line:?} in:\n{stdout}"))
+}
+
+/// A checks program for the C++ wrapper's 0.2 API; tests/cpp.rs drives
+/// each mode against a sandbox and checks what the sandbox saw.
+const BINDING_CHECKS_CPP: &str = r#"// Checks of uiza.hpp's rotation, read, async and cancellation API, run
+// by tests/cpp.rs against a sandbox: `binding_checks <mode> [args]`.
+// Prints `name: key=value ...` lines; exits 3 with FAILED: on a failed check.
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+
+#include "uiza.hpp"
+
+static_assert(!std::is_copy_constructible_v<uiza::CancelToken>, "CancelToken is move-only");
+static_assert(!std::is_copy_assignable_v<uiza::CancelToken>, "CancelToken is move-only");
+static_assert(std::is_nothrow_move_constructible_v<uiza::CancelToken>, "noexcept move");
+static_assert(std::is_nothrow_move_assignable_v<uiza::CancelToken>, "noexcept move");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+[[noreturn]] void fail(const std::string &what) {
+    std::cerr << "FAILED: " << what << std::endl;
+    std::exit(3);
+}
+
+void check(bool ok, const std::string &what) {
+    if (!ok) {
+        fail(what);
+    }
+}
+
+const char *rotated_text(uiza::Rotated rotated) {
+    switch (rotated) {
+        case uiza::Rotated::no:
+            return "false";
+        case uiza::Rotated::unknown:
+            return "unknown";
+        case uiza::Rotated::not_applicable:
+            break;
+    }
+    return "n/a";
+}
+
+struct Outcome {
+    int calls = 0;
+    UizaStatus status = UIZA_STATUS_OK;
+    std::string json;
+    Clock::time_point at;
+};
+
+/** Collects the callbacks of one async call. */
+class Waiter {
+public:
+    /** `witness` is captured, to prove the std::function is freed after it ran. */
+    uiza::Callback callback(std::shared_ptr<int> witness = nullptr) {
+        return [this, witness](UizaStatus status, const std::string &json) {
+            std::lock_guard<std::mutex> lock(mu_);
+            ++out_.calls;
+            out_.status = status;
+            out_.json = json;
+            out_.at = Clock::now();
+            cv_.notify_all();
+        };
+    }
+
+    /** The outcome, once the callback ran and 300 ms passed with no second call. */
+    Outcome wait(milliseconds limit = milliseconds(20000)) {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (!cv_.wait_for(lock, limit, [this] { return out_.calls > 0; })) {
+            fail("no callback within the limit");
+        }
+        lock.unlock();
+        std::this_thread::sleep_for(milliseconds(300));
+        lock.lock();
+        check(out_.calls == 1, "the callback ran " + std::to_string(out_.calls) + " times");
+        return out_;
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    Outcome out_;
+};
+
+uiza::Client client() {
+    const char *key = std::getenv("UIZA_API_KEY");
+    const char *url = std::getenv("UIZA_BASE_URL");
+    check(key != nullptr && url != nullptr, "UIZA_API_KEY and UIZA_BASE_URL must be set");
+    uiza::Client c(key);
+    c.set_base_url(url);
+    return c;
+}
+
+template <typename F>
+uiza::Error expect_error(F call, const std::string &what) {
+    try {
+        call();
+    } catch (const uiza::Error &e) {
+        return e;
+    }
+    fail(what + ": no uiza::Error thrown");
+}
+
+/** Rotation, read and error paths through the async calls. */
+void async_calls(const std::string &id) {
+    uiza::Client c = client();
+    const std::string before = c.get_live_entity(id).ingest_key();
+
+    Waiter rotated;
+    auto witness = std::make_shared<int>(0);
+    c.rotate_stream_key_async(id, std::nullopt, nullptr, rotated.callback(witness));
+    Outcome o = rotated.wait();
+    check(o.status == UIZA_STATUS_OK, "async rotate: " + o.json);
+    const std::string key = uiza::LiveEntity::parse(o.json).ingest_key();
+    check(key != before, "async rotate returned the old key");
+    check(witness.use_count() == 1, "the callback was not freed after it ran");
+    std::cout << "async rotate: calls=" << o.calls << " key=" << key << std::endl;
+
+    Waiter read;
+    c.get_live_entity_async(id, nullptr, read.callback());
+    o = read.wait();
+    check(o.status == UIZA_STATUS_OK, "async get: " + o.json);
+    check(uiza::LiveEntity::parse(o.json).ingest_key() == key, "async get: not the new key");
+    std::cout << "async get: calls=" << o.calls << " key=" << key << std::endl;
+
+    Waiter missing;
+    c.rotate_stream_key_async("no-such-entity", "live_x", nullptr, missing.callback());
+    o = missing.wait();
+    uiza::Error e = uiza::Error::from_json(o.status, o.json);
+    check(e.status() == UIZA_STATUS_NOT_FOUND && e.http_status() == 404, "async rotate 404");
+    std::cout << "async rotate 404: rotated=" << rotated_text(e.rotated()) << std::endl;
+
+    Waiter missing_read;
+    c.get_live_entity_async("no-such-entity", nullptr, missing_read.callback());
+    o = missing_read.wait();
+    e = uiza::Error::from_json(o.status, o.json);
+    check(e.status() == UIZA_STATUS_NOT_FOUND, "async get 404");
+    std::cout << "async get 404: rotated=" << rotated_text(e.rotated()) << std::endl;
+
+    // A callback that throws: the exception stays in the wrapper.
+    Waiter thrower;
+    uiza::Callback record = thrower.callback();
+    c.get_live_entity_async(id, nullptr, [record](UizaStatus status, const std::string &json) {
+        record(status, json);
+        throw std::runtime_error("thrown inside a callback");
+    });
+    thrower.wait();
+    std::cout << "throwing callback: survived" << std::endl;
+
+    // Refused calls throw, and the callback never runs but is freed.
+    auto refused_witness = std::make_shared<int>(0);
+    e = expect_error(
+        [&] {
+            c.rotate_stream_key_async("..", std::nullopt, nullptr,
+                                      [refused_witness](UizaStatus, const std::string &) {
+                                          fail("a refused call ran its callback");
+                                      });
+        },
+        "async rotate of \"..\"");
+    check(e.status() == UIZA_STATUS_INVALID_ARGUMENT, "refused status");
+    check(refused_witness.use_count() == 1, "a refused call's callback was not freed");
+    std::cout << "refused async: rotated=" << rotated_text(e.rotated()) << std::endl;
+    e = expect_error([&] { c.get_live_entity_async(id, nullptr, uiza::Callback()); },
+                     "empty callback");
+    check(e.status() == UIZA_STATUS_INVALID_ARGUMENT, "empty callback status");
+}
+
+/** Errors of the blocking calls, and what they say about the key. */
+void sync_errors(const std::string &id) {
+    uiza::Client c = client();
+    uiza::Error e = expect_error([&] { c.get_live_entity("no-such-entity"); }, "get 404");
+    std::cout << "get 404: status=" << e.status() << " rotated=" << rotated_text(e.rotated())
+              << std::endl;
+    e = expect_error([&] { c.rotate_stream_key("no-such-entity", "live_x"); }, "rotate 404");
+    std::cout << "rotate 404: status=" << e.status() << " rotated=" << rotated_text(e.rotated())
+              << std::endl;
+    e = expect_error([&] { c.reset_stream_key("no-such-entity"); }, "reset 404");
+    std::cout << "reset 404: status=" << e.status() << " rotated=" << rotated_text(e.rotated())
+              << std::endl;
+    e = expect_error([&] { c.rotate_stream_key(id, std::string("live_\0x", 7)); }, "NUL key");
+    std::cout << "NUL in key: status=" << e.status() << " rotated=" << rotated_text(e.rotated())
+              << std::endl;
+    e = expect_error([&] { c.rotate_stream_key("../admin"); }, "bad id");
+    std::cout << "bad id: status=" << e.status() << " rotated=" << rotated_text(e.rotated())
+              << std::endl;
+    const uiza::CancelToken cancelled;
+    cancelled.cancel();
+    e = expect_error([&] { c.rotate_stream_key(id, std::nullopt, &cancelled); }, "cancelled");
+    std::cout << "cancelled before: status=" << e.status()
+              << " rotated=" << rotated_text(e.rotated()) << std::endl;
+}
+
+/** A token cancelled 300 ms in, during a long retry wait (the test queues 429s). */
+void cancel_wait(const std::string &id, const std::string &key) {
+    uiza::Client c = client();
+    {
+        const uiza::CancelToken token;
+        Waiter w;
+        c.rotate_stream_key_async(id, key, &token, w.callback());
+        std::this_thread::sleep_for(milliseconds(300));
+        const auto cancelled_at = Clock::now();
+        token.cancel();
+        check(token.is_cancelled(), "is_cancelled after cancel");
+        const Outcome o = w.wait();
+        const uiza::Error e = uiza::Error::from_json(o.status, o.json);
+        const auto latency = std::chrono::duration_cast<milliseconds>(o.at - cancelled_at);
+        std::cout << "async cancelled: status=" << o.status << " rotated="
+                  << rotated_text(e.rotated()) << " latency_ms=" << latency.count() << std::endl;
+    }
+    {
+        const uiza::CancelToken token;
+        std::thread canceller([&token] {
+            std::this_thread::sleep_for(milliseconds(300));
+            token.cancel();
+        });
+        const auto started = Clock::now();
+        const uiza::Error e =
+            expect_error([&] { c.rotate_stream_key(id, key, &token); }, "blocking cancel");
+        canceller.join();
+        const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+        std::cout << "blocking cancelled: status=" << e.status()
+                  << " rotated=" << rotated_text(e.rotated()) << " took_ms=" << took.count()
+                  << std::endl;
+    }
+}
+
+/** A token cancelled while the PUT is on the wire (the test delays it). */
+void in_flight(const std::string &id, const std::string &key) {
+    uiza::Client c = client();
+    const uiza::CancelToken token;
+    Waiter w;
+    c.rotate_stream_key_async(id, key, &token, w.callback());
+    std::this_thread::sleep_for(milliseconds(200));
+    token.cancel();
+    const Outcome o = w.wait();
+    check(o.status == UIZA_STATUS_OK, "a rotation in flight must not be cancelled: " + o.json);
+    std::cout << "in flight: status=" << o.status
+              << " key=" << uiza::LiveEntity::parse(o.json).ingest_key() << std::endl;
+}
+
+/** The client destroyed while its async call waits to retry. */
+void free_client(const std::string &id, const std::string &key) {
+    Waiter w;
+    {
+        uiza::Client c = client();
+        c.rotate_stream_key_async(id, key, nullptr, w.callback());
+        std::this_thread::sleep_for(milliseconds(300));
+    }
+    const Outcome o = w.wait();
+    std::cout << "client destroyed: status=" << o.status << " calls=" << o.calls << std::endl;
+}
+
+/** Error::from_json reads the top-level "rotated" member only. */
+void parse() {
+    const auto rotated = [](const char *json) {
+        return rotated_text(uiza::Error::from_json(UIZA_STATUS_NOT_FOUND, json).rotated());
+    };
+    std::cout << "false: " << rotated(R"({"message":"m","error_type":"t","http_status":404,"rotated":false})")
+              << std::endl
+              << "null: " << rotated(R"({"message":"m","error_type":"t","http_status":null,"rotated":null})")
+              << std::endl
+              << "absent: " << rotated(R"({"message":"m","error_type":"t","http_status":404})")
+              << std::endl
+              << "quoted: "
+              << rotated(R"({"message":"\"rotated\":false \\","error_type":"t","http_status":404})")
+              << std::endl
+              << "nested: "
+              << rotated(
+                     R"({ "x" : {"rotated":false, "y":[1,"]"]}, "message":"m","error_type":"t", "http_status" : 404 , "rotated" : null })")
+              << std::endl
+              << "not json: " << rotated("no document") << std::endl;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const std::string mode = argc > 1 ? argv[1] : "";
+    try {
+        if (mode == "async" && argc == 3) {
+            async_calls(argv[2]);
+        } else if (mode == "sync-errors" && argc == 3) {
+            sync_errors(argv[2]);
+        } else if (mode == "cancel-wait" && argc == 4) {
+            cancel_wait(argv[2], argv[3]);
+        } else if (mode == "in-flight" && argc == 4) {
+            in_flight(argv[2], argv[3]);
+        } else if (mode == "free-client" && argc == 4) {
+            free_client(argv[2], argv[3]);
+        } else if (mode == "parse" && argc == 2) {
+            parse();
+        } else {
+            std::cerr << "usage: " << argv[0] << " <mode> [args]\n";
+            return 2;
+        }
+    } catch (const uiza::Error &e) {
+        fail(std::string("unexpected uiza::Error: ") + e.what());
+    }
+    return 0;
+}
+"#;
 
 /// A translation unit that includes both headers and uses every kind of
 /// declaration, so that warnings in inline code are reported.
@@ -46,18 +426,7 @@ fn headers_compile_as_strict_cpp17() {
     let source = write_temp_file("include_both.cpp", INCLUDE_BOTH_CPP);
     // Stricter than the brief's -Wall -Wextra: consumers compile with
     // their own flags and a header must not break any common set.
-    let bin = support::consumer::compile_cpp(
-        "include_both",
-        &[&source],
-        &[
-            "-Wpedantic",
-            "-Wshadow",
-            "-Wconversion",
-            "-Wsign-conversion",
-            "-Wold-style-cast",
-            "-Wnon-virtual-dtor",
-        ],
-    );
+    let bin = support::consumer::compile_cpp("include_both", &[&source], STRICT_FLAGS);
     support::consumer::run_ok(&mut std::process::Command::new(bin));
 }
 
@@ -156,4 +525,213 @@ fn cpp_example_reports_a_timeout_without_http_status() {
     // the call (generous margin: the machine may be loaded).
     let elapsed = started.elapsed();
     assert!(elapsed < std::time::Duration::from_secs(6), "{elapsed:?}");
+}
+
+#[test]
+fn cpp_rotate_example_rotates_exactly_once() {
+    let sb = sandbox();
+    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    // With the current key given.
+    let out = support::tools::run_checked(
+        std::process::Command::new(cpp_rotate_example())
+            .args([SEED_ENTITY_ID, &before])
+            .env("UIZA_API_KEY", DEFAULT_API_KEY)
+            .env("UIZA_BASE_URL", sb.base_url())
+            .env_remove("LD_LIBRARY_PATH"),
+    );
+    support::consumer::assert_printed_current_key(&out, &sb);
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+    assert_eq!(sb.stats().api_requests, 1, "one PUT, no read");
+    // Without it: the library reads the entity first.
+    let out = support::consumer::run_example(&cpp_rotate_example(), &sb, SEED_ENTITY_ID);
+    support::consumer::assert_printed_current_key(&out, &sb);
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 2);
+    assert_eq!(sb.stats().api_requests, 3, "a GET, then the PUT");
+    assert_ne!(sb.current_key(SEED_ENTITY_ID).unwrap(), before);
+}
+
+#[test]
+fn cpp_rotate_reconciles_a_hidden_rotation() {
+    let sb = sandbox();
+    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    // The PUT is applied, then the connection dropped without an answer.
+    sb.push_fault(fault(r#"{"kind":"apply_then_drop","method":"PUT"}"#));
+    let out = support::tools::run_checked(
+        std::process::Command::new(cpp_rotate_example())
+            .args([SEED_ENTITY_ID, &before])
+            .env("UIZA_API_KEY", DEFAULT_API_KEY)
+            .env("UIZA_BASE_URL", sb.base_url())
+            .env_remove("LD_LIBRARY_PATH"),
+    );
+    // The key printed is the one the sandbox now holds...
+    support::consumer::assert_printed_current_key(&out, &sb);
+    assert_ne!(sb.current_key(SEED_ENTITY_ID).unwrap(), before);
+    // ...and the read-back did not rotate it a second time.
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+    assert_eq!(sb.stats().faults_applied, 1);
+}
+
+#[test]
+fn cpp_rotate_example_is_cancelled_by_sigint_during_a_retry_wait() {
+    let bin = cpp_rotate_example(); // compiled before the clock starts
+    let sb = sandbox();
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    sb.push_fault(fault(
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
+    ));
+    let child = std::process::Command::new(bin)
+        .args([SEED_ENTITY_ID, &key])
+        .env("UIZA_API_KEY", DEFAULT_API_KEY)
+        .env("UIZA_BASE_URL", sb.base_url())
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start rotate_stream_key");
+    // The 429 has been answered: the call now waits 20 s to retry.
+    let started = std::time::Instant::now();
+    while sb.stats().api_requests == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the example never reached the sandbox"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let signalled = std::time::Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child
+        .wait_with_output()
+        .expect("wait for rotate_stream_key");
+    let latency = signalled.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    support::tools::assert_no_secret("stderr", &stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "[status={} error_type=cancelled http_status=-1 rotated=false]",
+            UizaStatus::Cancelled as i32
+        )),
+        "{stderr}"
+    );
+    // Not the 20 s wait (generous: the machine may be loaded).
+    assert!(latency < std::time::Duration::from_secs(3), "{latency:?}");
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
+    assert_eq!(sb.current_key(SEED_ENTITY_ID).unwrap(), key);
+}
+
+#[test]
+fn cpp_async_callbacks_run_once_and_are_freed() {
+    let sb = sandbox();
+    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    let out = run_checks(&sb, &["async", SEED_ENTITY_ID]);
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    assert_ne!(key, before);
+    assert_eq!(field(&out, "async rotate", "calls"), "1");
+    assert_eq!(field(&out, "async rotate", "key"), key);
+    assert_eq!(field(&out, "async get", "key"), key);
+    assert_eq!(field(&out, "async rotate 404", "rotated"), "false");
+    assert_eq!(field(&out, "async get 404", "rotated"), "n/a");
+    assert!(out.contains("throwing callback: survived\n"), "{out}");
+    assert_eq!(field(&out, "refused async", "rotated"), "false");
+    // One rotation: the 404, the reads and the refused calls changed nothing.
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+}
+
+#[test]
+fn cpp_errors_say_whether_the_key_rotated() {
+    let sb = sandbox();
+    let out = run_checks(&sb, &["sync-errors", SEED_ENTITY_ID]);
+    let not_found = (UizaStatus::NotFound as i32).to_string();
+    let invalid = (UizaStatus::InvalidArgument as i32).to_string();
+    for (line, status, rotated) in [
+        ("get 404", not_found.as_str(), "n/a"),
+        ("rotate 404", &not_found, "false"),
+        ("reset 404", &not_found, "false"),
+        ("NUL in key", &invalid, "false"),
+        ("bad id", &invalid, "false"),
+    ] {
+        assert_eq!(field(&out, line, "status"), status, "{line}");
+        assert_eq!(field(&out, line, "rotated"), rotated, "{line}");
+    }
+    assert_eq!(
+        field(&out, "cancelled before", "status"),
+        (UizaStatus::Cancelled as i32).to_string()
+    );
+    assert_eq!(field(&out, "cancelled before", "rotated"), "false");
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
+    // Only the three 404 calls reached the sandbox.
+    assert_eq!(sb.stats().api_requests, 3);
+
+    let parsed = run_checks(&sb, &["parse"]);
+    assert_eq!(
+        parsed,
+        "false: false\nnull: unknown\nabsent: n/a\nquoted: n/a\nnested: unknown\nnot json: n/a\n"
+    );
+}
+
+#[test]
+fn cpp_cancel_token_stops_a_retry_wait() {
+    let sb = sandbox();
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    // Both calls (async, then blocking) meet a 429 that asks for 20 s.
+    sb.push_fault(fault(
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT","times":2}"#,
+    ));
+    let started = std::time::Instant::now();
+    let out = run_checks(&sb, &["cancel-wait", SEED_ENTITY_ID, &key]);
+    let cancelled = (UizaStatus::Cancelled as i32).to_string();
+    assert_eq!(field(&out, "async cancelled", "status"), cancelled);
+    assert_eq!(field(&out, "async cancelled", "rotated"), "false");
+    let latency: u64 = field(&out, "async cancelled", "latency_ms")
+        .parse()
+        .unwrap();
+    assert!(latency < 2000, "{latency} ms from cancel to callback");
+    assert_eq!(field(&out, "blocking cancelled", "status"), cancelled);
+    assert_eq!(field(&out, "blocking cancelled", "rotated"), "false");
+    let took: u64 = field(&out, "blocking cancelled", "took_ms")
+        .parse()
+        .unwrap();
+    assert!(took < 3000, "{took} ms for a call cancelled after 300 ms");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
+    assert_eq!(sb.current_key(SEED_ENTITY_ID).unwrap(), key);
+}
+
+#[test]
+fn cpp_cancel_does_not_abandon_a_put_in_flight() {
+    let sb = sandbox();
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    sb.push_fault(fault(r#"{"kind":"delay","ms":600,"method":"PUT"}"#));
+    let out = run_checks(&sb, &["in-flight", SEED_ENTITY_ID, &key]);
+    assert_eq!(field(&out, "in flight", "status"), "0");
+    assert_eq!(
+        field(&out, "in flight", "key"),
+        sb.current_key(SEED_ENTITY_ID).unwrap()
+    );
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+}
+
+#[test]
+fn cpp_client_destroyed_with_an_async_call_in_flight() {
+    let sb = sandbox();
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    sb.push_fault(fault(
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
+    ));
+    let out = run_checks(&sb, &["free-client", SEED_ENTITY_ID, &key]);
+    assert_eq!(
+        field(&out, "client destroyed", "status"),
+        (UizaStatus::Cancelled as i32).to_string()
+    );
+    assert_eq!(field(&out, "client destroyed", "calls"), "1");
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
 }

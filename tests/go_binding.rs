@@ -1,6 +1,8 @@
 //! The Go binding (bindings/go): `go test` builds the cgo package against
 //! include/uiza.h and the freshly built libuiza.so and runs its tests
-//! against an HTTP and an HTTPS sandbox, with the race detector on.
+//! against an HTTP and an HTTPS sandbox, with the race detector on: resets,
+//! exactly-once rotation, reads on the library's worker threads, context
+//! cancellation through cancel tokens, and `Error.Rotated`.
 
 mod support;
 
@@ -28,6 +30,18 @@ const GO_TESTS: &[&str] = &[
     "TestTLSWithTheSandboxCA",
     "TestSixtyFourGoroutinesShareOneClient",
     "TestCloseWaitsForCallsAndThenRefusesThem",
+    "TestGetLiveEntityReadsWithoutRotating",
+    "TestRotateStreamKeyRotatesExactlyOnce",
+    "TestRotateReconcilesAHiddenRotation",
+    "TestRotateDefiniteFailuresAreKnownNotRotated",
+    "TestRotateCancelledDuringRetryWait",
+    "TestRotateDeadlineCancelsARetryWait",
+    "TestRotateCancelledWhilePutInFlightKeepsTheNewKey",
+    "TestRotateAndGetWithADoneContextSendNothing",
+    "TestGetLiveEntityCancelledMidResponse",
+    "TestGoroutinesShareGetLiveEntity",
+    "TestResetErrorsSayWhetherTheKeyMayHaveRotated",
+    "TestErrCancelledIsAContextCancellation",
 ];
 
 fn package_dir() -> PathBuf {

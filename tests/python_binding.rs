@@ -1,6 +1,8 @@
 //! The Python binding (bindings/python/uiza.py, ctypes): its unittest suite
 //! loads the freshly built libuiza.so and runs against an HTTP and an HTTPS
-//! sandbox.
+//! sandbox: resets, exactly-once rotation, reads, cancel tokens, the
+//! asyncio awaitables and their cancellation, `UizaError.rotated`, and a
+//! check that every function of include/uiza.h is bound.
 
 mod support;
 
@@ -13,7 +15,7 @@ use support::tools::require_tool;
 
 /// How many tests bindings/python/test_uiza.py holds: fewer means some
 /// were not collected.
-const PYTHON_TESTS: usize = 12;
+const PYTHON_TESTS: usize = 23;
 
 #[test]
 fn python_unittests_pass_against_the_sandbox() {

@@ -23,7 +23,7 @@ import (
 // The library's default time budget (see uiza_client_new in uiza.h).
 const defaultTimeout = 30 * time.Second
 
-// Client resets stream keys with one API key. It is safe for concurrent
+// Client resets, rotates and reads stream keys with one API key. It is safe for concurrent
 // use by any number of goroutines, setters included, and shares one pool
 // of keep-alive connections between them. Close it when done.
 type Client struct {
@@ -168,26 +168,30 @@ func (c *Client) set(refused string, apply func(*C.UizaClient) C.UizaStatus, rec
 }
 
 // ResetStreamKey resets the ingest key of the live entity id and returns
-// the entity with its new key.
+// the entity with its new key. It is the plain reset: a retry after a
+// dropped connection may rotate the key a second time (the key returned is
+// always the current one). RotateStreamKey rotates exactly once and honours
+// cancellation during the call; prefer it.
 //
 // The id must be 1 to 256 characters from A-Z a-z 0-9 - . _ ~ and not "."
 // or ".." (Uiza ids are UUIDs); any other id is refused with an *Error
 // matching ErrInvalidArgument, and nothing is sent.
 //
-// The context bounds the call: if it is already done, ResetStreamKey
-// returns ctx.Err() without sending anything; if its deadline comes before
-// the client's timeout, the time left becomes the call's budget, and the
+// What the context does: if it is already done, ResetStreamKey returns
+// ctx.Err() without sending anything; if its deadline comes before the
+// client's timeout, the time left becomes the call's budget, and the
 // *Error then matches both ErrTimeout and context.DeadlineExceeded. A
-// cancellation during the call is not seen: the library cannot abort a
-// request midway, and returning early would lose the new key of a reset
-// that did happen.
+// cancellation once the call has started is not seen: the C library has
+// no cancellable reset, and returning early would lose the new key of a
+// reset that did happen. A failed reset's *Error says through Rotated
+// whether the key may have changed.
 func (c *Client) ResetStreamKey(ctx context.Context, id string) (*LiveEntity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if strings.IndexByte(id, 0) >= 0 {
 		// C would see a shorter id: refuse rather than reset another entity.
-		return nil, invalidArgument("the live entity id contains a NUL byte")
+		return nil, unchanged(invalidArgument("the live entity id contains a NUL byte"))
 	}
 	c.life.RLock()
 	defer c.life.RUnlock()
@@ -222,12 +226,162 @@ func (c *Client) ResetStreamKey(ctx context.Context, id string) (*LiveEntity, er
 	if st == StatusOK {
 		return entityFromJSON(out)
 	}
-	e := errorFromJSON(st, out)
+	e := errorFromJSON(st, out, keyCall)
 	e.fromDeadline = fromDeadline && st == StatusTimeout
 	return nil, e
 }
 
-// Version is the library's version, such as "0.1.0".
+// RotateStreamKey rotates the ingest key of the live entity id exactly
+// once and returns the entity with its new key.
+//
+// currentKey is the key your encoder uses now; if it is "" the library
+// first reads the entity to learn it. After a failure the server may have
+// applied (a dropped connection, a timeout or a 5xx after the request was
+// sent), the library reads the entity back before anything else: a new key
+// there is returned as success, so the key is never rotated twice and the
+// caller never keeps a dead key. A failed rotation's *Error says through
+// Rotated whether the key is certainly unchanged.
+//
+// The id follows the rule of ResetStreamKey.
+//
+// The context cancels the call through a library cancel token: before each
+// request is sent, during the first read and during any wait between
+// attempts. The call then returns an *Error matching ErrCancelled and
+// ctx.Err() (context.Canceled, or context.DeadlineExceeded when the
+// deadline passed), with Rotated() == (true, false). A request already
+// sent is seen through, since its outcome must be learned: a call that
+// rotated the key returns the new key even if the context was cancelled
+// meanwhile. The client's timeout bounds the whole call.
+func (c *Client) RotateStreamKey(ctx context.Context, id, currentKey string) (*LiveEntity, error) {
+	if strings.IndexByte(id, 0) >= 0 {
+		return nil, unchanged(invalidArgument("the live entity id contains a NUL byte"))
+	}
+	if strings.IndexByte(currentKey, 0) >= 0 {
+		return nil, unchanged(invalidArgument("the current key contains a NUL byte"))
+	}
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.native == nil {
+		return nil, ErrClosed
+	}
+	tok := C.uiza_cancel_token_new()
+	if tok == nil {
+		return nil, unchanged(outOfMemory())
+	}
+	defer C.uiza_cancel_token_free(tok) // after watch has stopped using it
+	cid := C.CString(id)
+	defer C.free(unsafe.Pointer(cid))
+	var ckey *C.char // NULL: the library reads the entity first
+	if currentKey != "" {
+		ckey = C.CString(currentKey)
+		defer C.free(unsafe.Pointer(ckey))
+	}
+	var out *C.char
+	stop := watch(ctx, tok)
+	st := Status(C.uiza_client_rotate_stream_key(c.native, cid, ckey, tok, &out))
+	stop()
+	defer C.uiza_string_free(out)
+	if st == StatusOK {
+		return entityFromJSON(out)
+	}
+	e := errorFromJSON(st, out, keyCall)
+	if st == StatusCancelled {
+		e.cause = ctx.Err()
+	}
+	return nil, e
+}
+
+// GetLiveEntity reads the live entity id (GET, retried like any idempotent
+// request). It changes nothing. An entity in "init" state has an empty
+// Ingest. The id follows the rule of ResetStreamKey; errors carry no
+// "rotated", so their Rotated() is (false, false).
+//
+// The context cancels the read at any point, even mid-response (within a
+// fraction of a second), with an *Error matching ErrCancelled and ctx.Err()
+// (context.Canceled or context.DeadlineExceeded). To be cancellable the
+// read runs on one of the library's worker threads (at most 4 at once by
+// default, process-wide; see SetMaxWorkerThreads), and the calling
+// goroutine waits for it. Calls beyond the bound wait in a queue, their
+// budgets running.
+func (c *Client) GetLiveEntity(ctx context.Context, id string) (*LiveEntity, error) {
+	if strings.IndexByte(id, 0) >= 0 {
+		return nil, invalidArgument("the live entity id contains a NUL byte")
+	}
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.native == nil {
+		return nil, ErrClosed
+	}
+	tok := C.uiza_cancel_token_new()
+	if tok == nil {
+		return nil, outOfMemory()
+	}
+	defer C.uiza_cancel_token_free(tok)
+	if ctx.Err() != nil {
+		// The library answers CANCELLED at once, and sends nothing.
+		C.uiza_cancel_token_cancel(tok)
+	}
+	cid := C.CString(id)
+	defer C.free(unsafe.Pointer(cid))
+	r := getAsync(ctx, c.native, cid, tok)
+	if r.err != nil {
+		if r.err.Status == StatusCancelled {
+			r.err.cause = ctx.Err()
+		}
+		return nil, r.err
+	}
+	return r.entity, nil
+}
+
+// SetMaxWorkerThreads sets how many worker threads the library may run at
+// once, process-wide, for the calls that run on them (GetLiveEntity).
+// Default 4; n must be between 1 and 2^32-1. Workers start on demand and
+// exit after 10 s without work.
+func SetMaxWorkerThreads(n int) error {
+	if n < 1 || uint64(n) > math.MaxUint32 {
+		return invalidArgument("the worker thread bound must be between 1 and 2^32-1")
+	}
+	if st := Status(C.uiza_set_max_worker_threads(C.uint32_t(n))); st != StatusOK {
+		return &Error{Status: st, Message: "the worker thread bound was refused", ErrorType: "invalid_argument"}
+	}
+	return nil
+}
+
+// watch cancels tok when ctx is done, until the returned stop is called.
+// stop returns once the watching goroutine has finished, so that tok may
+// be freed after it: the library forbids freeing a token while another
+// thread is inside uiza_cancel_token_cancel on it.
+func watch(ctx context.Context, tok *C.UizaCancelToken) (stop func()) {
+	if ctx.Err() != nil {
+		// Already done: the library returns CANCELLED before sending.
+		C.uiza_cancel_token_cancel(tok)
+		return func() {}
+	}
+	done := ctx.Done()
+	if done == nil {
+		return func() {} // context.Background() and the like never end
+	}
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-done:
+			C.uiza_cancel_token_cancel(tok)
+		case <-quit:
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+func outOfMemory() *Error {
+	return &Error{Status: StatusInternal, Message: "out of memory", ErrorType: "internal_error"}
+}
+
+// Version is the library's version, such as "0.2.0".
 func Version() string { return C.GoString(C.uiza_version()) }
 
 // newNative creates a native client from a key held in Go memory, through

@@ -5,7 +5,7 @@ import "C"
 
 import "encoding/json"
 
-// LiveEntity is the live entity a reset returns. The fields are read with
+// LiveEntity is the live entity a reset, rotation or read returns. The fields are read with
 // the library's typed accessors, so every binding sees the same values;
 // a field the API left out is the zero value. Raw is the document as the
 // API sent it, for anything else it may carry.
@@ -27,6 +27,8 @@ type LiveEntity struct {
 }
 
 // Ingest is where an encoder publishes: the RTMP URL and the stream key.
+// Both are empty for an entity in "init" state ("ingest": null), which only
+// GetLiveEntity can return.
 type Ingest struct {
 	URL string `json:"url"`
 	Key string `json:"key"`
@@ -37,7 +39,7 @@ type Playback struct {
 	HLS string `json:"hls"`
 }
 
-// entityFromJSON reads the out_json of a successful reset. The caller
+// entityFromJSON reads the out_json of a successful call. The caller
 // still owns (and frees) doc.
 func entityFromJSON(doc *C.char) (*LiveEntity, error) {
 	if doc == nil {
@@ -45,7 +47,7 @@ func entityFromJSON(doc *C.char) (*LiveEntity, error) {
 	}
 	var parsed *C.UizaLiveEntity
 	if st := Status(C.uiza_live_entity_parse(doc, &parsed)); st != StatusOK {
-		// Cannot happen for an OK reset: the library validated the body.
+		// Cannot happen for an OK call: the library validated the body.
 		return nil, &Error{Status: st, Message: "the response is not a live entity", ErrorType: "invalid_response"}
 	}
 	defer C.uiza_live_entity_free(parsed)
@@ -77,13 +79,20 @@ func entityFromJSON(doc *C.char) (*LiveEntity, error) {
 
 // errorFromJSON turns a failed call's status and out_json into an *Error.
 // The caller still owns (and frees) doc.
-func errorFromJSON(st Status, doc *C.char) *Error {
+func errorFromJSON(st Status, doc *C.char, kind callKind) *Error {
 	e := &Error{Status: st, Message: st.String()}
+	if kind == keyCall {
+		// Without a document (out of memory) nothing is known.
+		e.rotated = rotationUnknown
+	}
 	var parsed *C.UizaError
 	if doc == nil || C.uiza_error_parse(doc, &parsed) != C.UIZA_STATUS_OK {
 		return e
 	}
 	defer C.uiza_error_free(parsed)
+	if r := parseRotated(C.GoString(doc)); r != rotationNotApplicable || kind != keyCall {
+		e.rotated = r
+	}
 	e.Message = goString(C.uiza_error_message(parsed))
 	e.ErrorType = goString(C.uiza_error_type(parsed))
 	if code := int(C.uiza_error_http_status(parsed)); code > 0 {

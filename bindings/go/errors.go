@@ -5,7 +5,10 @@ import "C"
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 )
 
 // Status is the library's status code (UizaStatus in uiza.h). The values
@@ -28,6 +31,7 @@ const (
 	StatusInvalidResponse  Status = C.UIZA_STATUS_INVALID_RESPONSE
 	StatusResponseTooLarge Status = C.UIZA_STATUS_RESPONSE_TOO_LARGE
 	StatusInternal         Status = C.UIZA_STATUS_INTERNAL
+	StatusCancelled        Status = C.UIZA_STATUS_CANCELLED
 )
 
 // String is the library's static description, such as
@@ -52,7 +56,14 @@ var (
 	ErrResponseTooLarge = errors.New("uiza: response too large")
 	ErrInternal         = errors.New("uiza: internal error")
 
-	// ErrClosed is returned by calls on a Client after Close.
+	// ErrCancelled matches a call that its context cancelled through the
+	// library's cancel token (StatusCancelled): the key was not changed by
+	// it. It wraps context.Canceled, so errors.Is(ErrCancelled,
+	// context.Canceled) holds; see Error.Is for the errors themselves.
+	ErrCancelled = fmt.Errorf("uiza: cancelled: %w", context.Canceled)
+
+	// ErrClosed is returned by calls on a Client after Close. Nothing was
+	// sent.
 	ErrClosed = errors.New("uiza: client is closed")
 )
 
@@ -70,7 +81,31 @@ var sentinels = map[Status]error{
 	StatusInvalidResponse:  ErrInvalidResponse,
 	StatusResponseTooLarge: ErrResponseTooLarge,
 	StatusInternal:         ErrInternal,
+	StatusCancelled:        ErrCancelled,
 }
+
+// rotation is the "rotated" member of an error document.
+type rotation uint8
+
+const (
+	// No "rotated" member: a call that does not change a key.
+	rotationNotApplicable rotation = iota
+	// "rotated": false, the key is certainly unchanged by the call.
+	rotationNo
+	// "rotated": null, the key may have changed.
+	rotationUnknown
+	// "rotated": true; the library never sends it today.
+	rotationYes
+)
+
+// callKind says whether a call changes the key: the error documents of
+// those that do always carry "rotated".
+type callKind uint8
+
+const (
+	readCall callKind = iota
+	keyCall
+)
 
 // Error is a failed call: the library's status and its error document.
 type Error struct {
@@ -88,21 +123,80 @@ type Error struct {
 	// context's deadline, so that the error also matches
 	// context.DeadlineExceeded.
 	fromDeadline bool
+	// cause is ctx.Err() when the context cancelled the call
+	// (StatusCancelled): context.Canceled or context.DeadlineExceeded.
+	cause error
+	// rotated is the error document's "rotated" member.
+	rotated rotation
 }
 
 func (e *Error) Error() string {
 	return "uiza: " + e.Status.String() + ": " + e.Message
 }
 
-// Is makes errors.Is(err, ErrNotFound) and the like work, and
-// errors.Is(err, context.DeadlineExceeded) when the context's deadline was
-// the call's time budget.
+// Is makes errors.Is(err, ErrNotFound) and the like work. It also matches
+// the context's errors:
+//   - context.DeadlineExceeded when the context's deadline was the call's
+//     time budget (ErrTimeout), or when the deadline cancelled the call
+//     (ErrCancelled);
+//   - context.Canceled when the context's cancellation cancelled the call
+//     (ErrCancelled).
 func (e *Error) Is(target error) bool {
-	if target == context.DeadlineExceeded {
-		return e.fromDeadline
+	switch target {
+	case context.DeadlineExceeded:
+		return e.fromDeadline || (e.Status == StatusCancelled && e.cause == context.DeadlineExceeded)
+	case context.Canceled:
+		return e.Status == StatusCancelled && e.cause != context.DeadlineExceeded
 	}
 	sentinel, ok := sentinels[e.Status]
 	return ok && sentinel == target
+}
+
+// Rotated says what a failed call did to the stream key, as the "rotated"
+// member of the library's error document says it:
+//
+//   - known == true, rotated == false: the key is certainly unchanged by
+//     this call ("rotated": false). Every failure of RotateStreamKey or
+//     ResetStreamKey that happened before the request was sent, or that
+//     the server answered definitely (such as a 404), is one.
+//   - known == false: nobody can tell. Either the key may have changed
+//     ("rotated": null: a reset whose connection dropped, or a rotation
+//     whose entity could not be read back), so read it with GetLiveEntity
+//     before you trust the key you hold; or the call does not change a key
+//     at all (GetLiveEntity, the setters), whose errors carry no "rotated"
+//     and also give (false, false).
+//
+// A call that did rotate the key returns the entity, not an error, so
+// (true, true) does not occur with this library.
+func (e *Error) Rotated() (known bool, rotated bool) {
+	switch e.rotated {
+	case rotationNo:
+		return true, false
+	case rotationYes:
+		return true, true
+	default:
+		return false, false
+	}
+}
+
+// parseRotated reads the top-level "rotated" member of an error document.
+func parseRotated(doc string) rotation {
+	var members map[string]json.RawMessage
+	if json.Unmarshal([]byte(doc), &members) != nil {
+		return rotationNotApplicable
+	}
+	raw, ok := members["rotated"]
+	if !ok {
+		return rotationNotApplicable
+	}
+	switch strings.TrimSpace(string(raw)) {
+	case "false":
+		return rotationNo
+	case "true":
+		return rotationYes
+	default:
+		return rotationUnknown
+	}
 }
 
 // Timeout reports whether the call's time budget ran out, like net.Error.
@@ -114,4 +208,11 @@ func (e *Error) Timeout() bool {
 // library, shaped like the library's own.
 func invalidArgument(message string) *Error {
 	return &Error{Status: StatusInvalidArgument, Message: message, ErrorType: "invalid_argument"}
+}
+
+// unchanged marks an error found before anything was sent by a call that
+// changes the key: the key is certainly unchanged.
+func unchanged(e *Error) *Error {
+	e.rotated = rotationNo
+	return e
 }

@@ -4,10 +4,13 @@ package uiza_test
 // starts an HTTP and an HTTPS sandbox and passes them in the environment.
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	uiza "github.com/uiza/uiza-c/bindings/go"
@@ -66,8 +69,9 @@ func (e sandboxEnv) fault(t *testing.T, faultJSON string) {
 }
 
 type stats struct {
-	APIRequests int `json:"api_requests"`
-	Resets      int `json:"resets"`
+	APIRequests   int `json:"api_requests"`
+	Resets        int `json:"resets"`
+	FaultsApplied int `json:"faults_applied"`
 }
 
 func (e sandboxEnv) stats(t *testing.T) stats {
@@ -90,4 +94,64 @@ func (e sandboxEnv) noSecret(t *testing.T, text string) {
 	if strings.Contains(text, e.APIKey) {
 		t.Fatal("the API key appears in an error message")
 	}
+}
+
+var entities int64
+
+// newEntity stores a fresh copy of the seed entity under a new id, so that
+// a test counts only its own rotations (a request that an earlier test
+// gave up on may still reset the seed entity later).
+func (e sandboxEnv) newEntity(t *testing.T) string {
+	t.Helper()
+	id := fmt.Sprintf("go-entity-%d-%d", os.Getpid(), atomic.AddInt64(&entities, 1))
+	entity := map[string]any{
+		"id":     id,
+		"name":   "Go test entity",
+		"ingest": map[string]string{"url": "rtmp://example.invalid/live", "key": "live_initial_" + id},
+		"status": "ready",
+	}
+	body, _ := json.Marshal(entity)
+	resp, err := http.Post(e.BaseURL+"/__admin/entities", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST /__admin/entities: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /__admin/entities: HTTP %d", resp.StatusCode)
+	}
+	return id
+}
+
+// adminGet decodes GET /__admin/<path> into v.
+func (e sandboxEnv) adminGet(t *testing.T, path string, v any) {
+	t.Helper()
+	resp, err := http.Get(e.BaseURL + "/__admin/" + path)
+	if err != nil {
+		t.Fatalf("GET /__admin/%s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /__admin/%s: HTTP %d", path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("decode /__admin/%s: %v", path, err)
+	}
+}
+
+// currentKey is the key the sandbox holds for entity id.
+func (e sandboxEnv) currentKey(t *testing.T, id string) string {
+	t.Helper()
+	var entity struct {
+		Ingest struct{ Key string } `json:"ingest"`
+	}
+	e.adminGet(t, "entities/"+id, &entity)
+	return entity.Ingest.Key
+}
+
+// rotations is how many times the sandbox reset entity id's key.
+func (e sandboxEnv) rotations(t *testing.T, id string) int {
+	t.Helper()
+	var r struct{ Rotations int }
+	e.adminGet(t, "rotations/"+id, &r)
+	return r.Rotations
 }

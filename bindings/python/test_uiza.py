@@ -5,8 +5,11 @@ tests/python_binding.rs starts an HTTP and an HTTPS sandbox and runs
 variables set. Faults are queued through the sandbox's admin endpoint.
 """
 
+import asyncio
+import itertools
 import json
 import os
+import re
 import threading
 import time
 import unittest
@@ -44,6 +47,39 @@ def push_fault(fault):
 def stats():
     with urllib.request.urlopen(BASE_URL + "/__admin/stats") as response:
         return json.load(response)
+
+
+_entity_ids = itertools.count(1)
+
+
+def new_entity():
+    """A fresh entity, so that a test counts only its own rotations (a
+    request an earlier test gave up on may still reset the seed entity)."""
+    entity_id = f"py-entity-{os.getpid()}-{next(_entity_ids)}"
+    entity = {"id": entity_id, "name": "Python test entity", "status": "ready",
+              "ingest": {"url": "rtmp://example.invalid/live", "key": f"live_initial_{entity_id}"}}
+    request = urllib.request.Request(
+        BASE_URL + "/__admin/entities", data=json.dumps(entity).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 204, response.status
+    return entity_id
+
+
+def current_key(entity_id):
+    with urllib.request.urlopen(f"{BASE_URL}/__admin/entities/{entity_id}") as response:
+        return json.load(response)["ingest"]["key"]
+
+
+def rotations(entity_id):
+    with urllib.request.urlopen(f"{BASE_URL}/__admin/rotations/{entity_id}") as response:
+        return json.load(response)["rotations"]
+
+
+def cancel_after(seconds, token):
+    timer = threading.Timer(seconds, token.cancel)
+    timer.start()
+    return timer
 
 
 def client(**settings):
@@ -210,6 +246,232 @@ class SharingTest(unittest.TestCase):
         c.close()  # twice is fine
         with self.assertRaises(ValueError):
             c.reset_stream_key(ENTITY_ID)
+
+
+class RotationTest(unittest.TestCase):
+    def test_get_live_entity_reads_without_rotating(self):
+        entity_id = new_entity()
+        with client() as c:
+            entity = c.get_live_entity(entity_id)
+            self.assertEqual(entity.id, entity_id)
+            self.assertEqual(entity.ingest_key, current_key(entity_id))
+            self.assertEqual(rotations(entity_id), 0)
+            with self.assertRaises(uiza.NotFoundError) as caught:
+                c.get_live_entity("no-such-entity")
+            self.assertIs(caught.exception.rotated, uiza.NOT_APPLICABLE)
+            before = stats()["api_requests"]
+            for bad_id in ("", "..", "a/b", "x" * 257):
+                with self.assertRaises(uiza.InvalidArgumentError):
+                    c.get_live_entity(bad_id)
+            self.assertEqual(stats()["api_requests"] - before, 0)
+
+    def test_rotate_with_and_without_the_current_key(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+        with client() as c:
+            before = stats()["api_requests"]
+            first = c.rotate_stream_key(entity_id, old)
+            self.assertEqual(stats()["api_requests"] - before, 1, "the PUT alone")
+            self.assertNotEqual(first.ingest_key, old)
+            self.assertEqual(first.ingest_key, current_key(entity_id))
+            before = stats()["api_requests"]
+            second = c.rotate_stream_key(entity_id)  # None: read first
+            self.assertEqual(stats()["api_requests"] - before, 2, "GET, then PUT")
+            self.assertNotEqual(second.ingest_key, first.ingest_key)
+            self.assertEqual(second.ingest_key, current_key(entity_id))
+        self.assertEqual(rotations(entity_id), 2)
+
+    def test_rotate_reconciles_a_hidden_rotation(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+        faults = stats()["faults_applied"]
+        # The sandbox applies the PUT, then drops the connection unanswered.
+        push_fault({"kind": "apply_then_drop", "method": "PUT"})
+        with client() as c:
+            entity = c.rotate_stream_key(entity_id, old)
+        self.assertNotEqual(current_key(entity_id), old)
+        self.assertEqual(entity.ingest_key, current_key(entity_id))
+        self.assertEqual(rotations(entity_id), 1, "read back, not rotated again")
+        self.assertEqual(stats()["faults_applied"] - faults, 1)
+
+    def test_errors_say_whether_the_key_rotated(self):
+        with client() as c:
+            with self.assertRaises(uiza.NotFoundError) as caught:
+                c.rotate_stream_key("no-such-entity", "live_x")
+            self.assertIs(caught.exception.rotated, False)
+            with self.assertRaises(uiza.NotFoundError) as caught:
+                c.reset_stream_key("no-such-entity")
+            self.assertIs(caught.exception.rotated, False)
+            for bad in (("..", None), (ENTITY_ID, "live_\0x")):
+                with self.assertRaises(uiza.InvalidArgumentError) as caught:
+                    c.rotate_stream_key(*bad)
+                self.assertIs(caught.exception.rotated, False)
+            # A reset whose connection dropped may have applied.
+            entity_id = new_entity()
+            push_fault({"kind": "drop", "method": "PUT"})
+            with self.assertRaises(uiza.ConnectionFailedError) as caught:
+                c.reset_stream_key(entity_id)
+            self.assertIsNone(caught.exception.rotated)
+        # NOT_APPLICABLE refuses truthiness: compare it with `is`.
+        with self.assertRaises(TypeError):
+            bool(uiza.NOT_APPLICABLE)
+        self.assertIs(uiza.UizaError(uiza.Status.INTERNAL, "m").rotated, uiza.NOT_APPLICABLE)
+
+    def test_cancel_token_stops_a_blocking_rotation_mid_wait(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+        push_fault({"kind": "status", "status": 429, "retry_after": "20", "method": "PUT"})
+        with client(max_retries=2) as c, uiza.CancelToken() as token:
+            timer = cancel_after(0.3, token)
+            start = time.monotonic()
+            with self.assertRaises(uiza.UizaCancelledError) as caught:
+                c.rotate_stream_key(entity_id, old, token=token)
+            elapsed = time.monotonic() - start
+            timer.join()
+            self.assertTrue(token.cancelled)
+        self.assertTrue(token.closed)
+        err = caught.exception
+        self.assertIsInstance(err, uiza.UizaError)
+        self.assertEqual(err.status, uiza.Status.CANCELLED)
+        self.assertIs(err.rotated, False)
+        # Cancelled at 0.3 s, not after the 20 s wait (generous: loaded machine).
+        self.assertLess(elapsed, 3.0)
+        self.assertEqual(rotations(entity_id), 0)
+        self.assertEqual(current_key(entity_id), old)
+        with self.assertRaises(ValueError), client() as c:
+            c.rotate_stream_key(entity_id, old, token=token)  # closed token
+
+    def test_cancel_does_not_abandon_a_put_in_flight(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+        push_fault({"kind": "delay", "ms": 600, "method": "PUT"})
+        with client() as c, uiza.CancelToken() as token:
+            timer = cancel_after(0.2, token)
+            entity = c.rotate_stream_key(entity_id, old, token=token)
+            timer.join()
+            self.assertTrue(token.cancelled)
+        self.assertEqual(entity.ingest_key, current_key(entity_id))
+        self.assertNotEqual(entity.ingest_key, old)
+        self.assertEqual(rotations(entity_id), 1)
+
+
+def wait_for_callbacks(test, limit=3.0):
+    """Waits until every async call has had its callback."""
+    deadline = time.monotonic() + limit
+    while uiza._pending_calls():
+        test.assertLess(time.monotonic(), deadline, "an async call's callback never ran")
+        time.sleep(0.01)
+
+
+class AsyncTest(unittest.TestCase):
+    def test_rotate_async_is_awaitable(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+
+        async def main():
+            with client() as c:
+                rotated = await c.rotate_stream_key_async(entity_id, old)
+                self.assertNotEqual(rotated.ingest_key, old)
+                again = await c.rotate_stream_key_async(entity_id)  # reads first
+                reads = await asyncio.gather(
+                    *(c.get_live_entity_async(entity_id) for _ in range(8)))
+                with self.assertRaises(uiza.NotFoundError) as caught:
+                    await c.rotate_stream_key_async("no-such-entity", "live_x")
+                self.assertIs(caught.exception.rotated, False)
+                with self.assertRaises(uiza.NotFoundError) as caught:
+                    await c.get_live_entity_async("no-such-entity")
+                self.assertIs(caught.exception.rotated, uiza.NOT_APPLICABLE)
+                with self.assertRaises(uiza.InvalidArgumentError) as caught:
+                    await c.rotate_stream_key_async("..")
+                self.assertIs(caught.exception.rotated, False)
+                return rotated, again, reads
+
+        rotated, again, reads = asyncio.run(main())
+        self.assertNotEqual(again.ingest_key, rotated.ingest_key)
+        self.assertEqual(again.ingest_key, current_key(entity_id))
+        self.assertEqual({r.ingest_key for r in reads}, {again.ingest_key})
+        self.assertEqual(rotations(entity_id), 2)
+        wait_for_callbacks(self)
+
+    def test_cancelling_the_task_cancels_the_call(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+        before = stats()["api_requests"]
+        push_fault({"kind": "status", "status": 429, "retry_after": "20", "method": "PUT"})
+
+        async def main():
+            with client(max_retries=2) as c:
+                task = asyncio.ensure_future(c.rotate_stream_key_async(entity_id, old))
+                await asyncio.sleep(0.3)
+                self.assertEqual(uiza._pending_calls(), 1, "the call waits to retry")
+                task.cancel()
+                start = time.monotonic()
+                with self.assertRaises(asyncio.CancelledError):
+                    await task
+                return time.monotonic() - start
+
+        elapsed = asyncio.run(main())
+        self.assertLess(elapsed, 1.0)
+        # The token was cancelled: the library ends the 20 s wait and its
+        # callback runs (and frees the token) well before then.
+        wait_for_callbacks(self)
+        self.assertEqual(rotations(entity_id), 0)
+        self.assertEqual(current_key(entity_id), old)
+        self.assertEqual(stats()["api_requests"] - before, 1, "no retry was sent")
+
+    def test_timeout_around_an_awaitable_cancels_a_read_mid_response(self):
+        # The entity trickles in a byte every 200 ms: the read is mid-body.
+        push_fault({"kind": "drip", "chunk_bytes": 1, "interval_ms": 200, "method": "GET"})
+
+        async def main():
+            with client() as c:
+                with self.assertRaises(asyncio.TimeoutError):
+                    await asyncio.wait_for(c.get_live_entity_async(ENTITY_ID), 0.5)
+
+        start = time.monotonic()
+        asyncio.run(main())
+        wait_for_callbacks(self)
+        self.assertLess(time.monotonic() - start, 3.0)
+
+    def test_closing_the_client_cancels_async_calls(self):
+        entity_id = new_entity()
+        push_fault({"kind": "status", "status": 429, "retry_after": "20", "method": "PUT"})
+
+        async def main():
+            c = client(max_retries=2)
+            task = asyncio.ensure_future(c.rotate_stream_key_async(entity_id, "live_x"))
+            await asyncio.sleep(0.3)
+            c.close()
+            with self.assertRaises(uiza.UizaCancelledError) as caught:
+                await asyncio.wait_for(task, 5)
+            self.assertIs(caught.exception.rotated, False)
+
+        asyncio.run(main())
+        wait_for_callbacks(self)
+        self.assertEqual(rotations(entity_id), 0)
+
+
+class HeaderTest(unittest.TestCase):
+    def test_every_header_function_is_bound(self):
+        header_path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "..", "..", "include", "uiza.h")
+        with open(header_path, encoding="utf-8") as f:
+            header = f.read()
+        # Declarations only: comments mention functions too.
+        code = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
+        code = re.sub(r"//[^\n]*", "", code)
+        declared = set(re.findall(r"\b(uiza_[a-z_]+)\(", code))
+        self.assertGreaterEqual(len(declared), 40, sorted(declared))
+        bound = set(uiza._SIGNATURES)
+        unbound = set(uiza.DELIBERATELY_UNBOUND)
+        for name, reason in uiza.DELIBERATELY_UNBOUND.items():
+            self.assertTrue(reason, f"{name} is unbound without a reason")
+        self.assertEqual(declared - bound - unbound, set(), "declared in uiza.h but not bound")
+        self.assertEqual(bound - declared, set(), "bound but not in uiza.h")
+        self.assertEqual(bound & unbound, set(), "both bound and listed as unbound")
+        lib = uiza.load()  # declares every bound function: each must exist
+        for name in bound:
+            self.assertTrue(callable(getattr(lib, name)), name)
 
 
 if __name__ == "__main__":

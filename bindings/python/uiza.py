@@ -7,17 +7,31 @@ variable, else ``libuiza.so`` through the system's loader path::
     import uiza
 
     with uiza.Client(api_key) as client:
-        entity = client.reset_stream_key(live_entity_id)
+        entity = client.rotate_stream_key(live_entity_id, current_key)
         print(entity.ingest_url, entity.ingest_key)
 
+Calls: ``Client.rotate_stream_key`` rotates the key exactly once (after an
+ambiguous failure the library reads the entity back rather than rotating
+again), ``Client.get_live_entity`` reads an entity, and
+``Client.reset_stream_key`` is the plain reset. ``rotate_stream_key_async``
+and ``get_live_entity_async`` are awaitable from asyncio; cancelling their
+task cancels the call. A ``CancelToken`` cancels blocking rotations from
+another thread.
+
 Failures raise ``UizaError`` subclasses (``NotFoundError``,
-``UnauthorizedError``, ``UizaTimeoutError``...) carrying ``status``,
-``http_status``, ``message`` and ``error_type``. A ``Client`` may be shared
-by any number of threads; ctypes releases the GIL during each call.
+``UnauthorizedError``, ``UizaTimeoutError``, ``UizaCancelledError``...)
+carrying ``status``, ``http_status``, ``message``, ``error_type`` and
+``rotated``. A ``Client`` may be shared by any number of threads; ctypes
+releases the GIL during each call.
+
+Live-entity ids are 1 to 256 characters from A-Z a-z 0-9 - . _ ~, and not
+"." or ".."; any other id raises InvalidArgumentError and nothing is sent.
 """
 
+import asyncio
 import ctypes
 import enum
+import itertools
 import json
 import math
 import os
@@ -26,12 +40,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 __all__ = [
-    "Status", "LiveEntity", "Client", "reset_stream_key", "version", "load",
+    "Status", "LiveEntity", "Client", "CancelToken", "reset_stream_key",
+    "set_max_worker_threads", "version", "load", "NOT_APPLICABLE",
     "UizaError", "InvalidArgumentError", "BadRequestError",
     "UnauthorizedError", "NotFoundError", "RateLimitedError", "ServerError",
     "UnexpectedStatusError", "UizaTimeoutError", "ConnectionFailedError",
     "TLSFailedError", "InvalidResponseError", "ResponseTooLargeError",
-    "InternalError",
+    "InternalError", "UizaCancelledError",
 ]
 
 
@@ -52,23 +67,65 @@ class Status(enum.IntEnum):
     INVALID_RESPONSE = 11
     RESPONSE_TOO_LARGE = 12
     INTERNAL = 13
+    CANCELLED = 14
 
 
 # ---------------------------------------------------------------- errors
+
+
+class _NotApplicable:
+    """The type of ``NOT_APPLICABLE``; there is one instance."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "uiza.NOT_APPLICABLE"
+
+    def __bool__(self):
+        # "if err.rotated:" would read it as "rotated": make the caller say
+        # which of the three values is meant.
+        raise TypeError("compare UizaError.rotated with `is` "
+                        "(False, None or uiza.NOT_APPLICABLE)")
+
+    def __reduce__(self):
+        return (_NotApplicable, ())
+
+
+NOT_APPLICABLE = _NotApplicable()
+"""``UizaError.rotated`` of a call that does not change a key."""
 
 
 class UizaError(Exception):
     """A failed call: the library's status and its error document.
 
     ``http_status`` is None when the call failed before a response.
+
+    ``rotated`` says what the call did to the stream key (the error
+    document's "rotated" member); compare it with ``is``:
+
+    - ``False``: the key is certainly unchanged by this call. Every error
+      of ``reset_stream_key`` and ``rotate_stream_key`` raised before the
+      request was sent, or that the server answered definitely (a 404, say).
+    - ``None``: unknown. The key may have changed (a reset whose connection
+      dropped, a rotation whose entity could not be read back): read it with
+      ``get_live_entity`` before you trust the key you hold.
+    - ``NOT_APPLICABLE``: the call does not change a key
+      (``get_live_entity``, the setters); its document has no "rotated".
     """
 
-    def __init__(self, status, message, error_type=None, http_status=None):
+    def __init__(self, status, message, error_type=None, http_status=None,
+                 rotated=NOT_APPLICABLE):
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type
         self.http_status = http_status
+        self.rotated = rotated
 
     def __str__(self):
         return f"{_status_text(self.status)}: {self.message}"
@@ -126,6 +183,16 @@ class InternalError(UizaError):
     """A bug inside the library (such as a caught panic)."""
 
 
+class UizaCancelledError(UizaError):
+    """The call was cancelled (its CancelToken, or its asyncio task) and
+    the key was not changed by it: ``rotated`` is False.
+
+    Not a subclass of asyncio.CancelledError: the awaitables raise
+    asyncio.CancelledError themselves when their task is cancelled, and
+    this one only when the library cancelled the call for another reason
+    (such as the client being closed)."""
+
+
 _ERRORS = {
     Status.INVALID_ARGUMENT: InvalidArgumentError,
     Status.BAD_REQUEST: BadRequestError,
@@ -140,6 +207,7 @@ _ERRORS = {
     Status.INVALID_RESPONSE: InvalidResponseError,
     Status.RESPONSE_TOO_LARGE: ResponseTooLargeError,
     Status.INTERNAL: InternalError,
+    Status.CANCELLED: UizaCancelledError,
 }
 
 
@@ -150,8 +218,9 @@ def _status(value):
         return value
 
 
-def _invalid(message):
-    return InvalidArgumentError(Status.INVALID_ARGUMENT, message, "invalid_argument")
+def _invalid(message, rotated=NOT_APPLICABLE):
+    return InvalidArgumentError(Status.INVALID_ARGUMENT, message, "invalid_argument",
+                                rotated=rotated)
 
 
 # ---------------------------------------------------------------- loading
@@ -159,8 +228,14 @@ def _invalid(message):
 _P = ctypes.c_void_p
 _STR = ctypes.c_char_p
 _STATUS = ctypes.c_int  # a C enum is int-sized
+_OUT = ctypes.POINTER(_P)
+# UizaCallback: (void *user_data, UizaStatus status, const char *json).
+# ctypes hands the callback json as a bytes copy, so the borrowed C string
+# is copied before the callback returns.
+_CALLBACK = ctypes.CFUNCTYPE(None, _P, _STATUS, _STR)
 
-# name: (restype, argtypes). Every exported function of uiza.h.
+# name: (restype, argtypes). Every function of uiza.h, except those in
+# DELIBERATELY_UNBOUND (test_uiza.py checks both against the header).
 _SIGNATURES = {
     "uiza_client_new": (_P, [_STR]),
     "uiza_client_free": (None, [_P]),
@@ -169,9 +244,19 @@ _SIGNATURES = {
     "uiza_client_set_max_retries": (_STATUS, [_P, ctypes.c_uint32]),
     "uiza_client_set_ca_file": (_STATUS, [_P, _STR]),
     # out_json is a char ** read as a void pointer, so that it can be freed.
-    "uiza_client_reset_stream_key": (_STATUS, [_P, _STR, ctypes.POINTER(_P)]),
-    "uiza_reset_stream_key": (_STATUS, [_STR, _STR, ctypes.POINTER(_P)]),
-    "uiza_live_entity_parse": (_STATUS, [_P, ctypes.POINTER(_P)]),
+    "uiza_client_reset_stream_key": (_STATUS, [_P, _STR, _OUT]),
+    "uiza_client_reset_stream_key_with_timeout": (_STATUS, [_P, _STR, ctypes.c_uint32, _OUT]),
+    "uiza_reset_stream_key": (_STATUS, [_STR, _STR, _OUT]),
+    "uiza_client_get_live_entity": (_STATUS, [_P, _STR, _OUT]),
+    "uiza_client_rotate_stream_key": (_STATUS, [_P, _STR, _STR, _P, _OUT]),
+    "uiza_client_rotate_stream_key_async": (_STATUS, [_P, _STR, _STR, _P, _CALLBACK, _P]),
+    "uiza_client_get_live_entity_async": (_STATUS, [_P, _STR, _P, _CALLBACK, _P]),
+    "uiza_set_max_worker_threads": (_STATUS, [ctypes.c_uint32]),
+    "uiza_cancel_token_new": (_P, []),
+    "uiza_cancel_token_cancel": (None, [_P]),
+    "uiza_cancel_token_is_cancelled": (ctypes.c_bool, [_P]),
+    "uiza_cancel_token_free": (None, [_P]),
+    "uiza_live_entity_parse": (_STATUS, [_P, _OUT]),
     "uiza_live_entity_free": (None, [_P]),
     "uiza_live_entity_ingest_key": (_STR, [_P]),
     "uiza_live_entity_ingest_url": (_STR, [_P]),
@@ -185,7 +270,7 @@ _SIGNATURES = {
     "uiza_live_entity_updated_at": (_STR, [_P]),
     "uiza_live_entity_dvr": (ctypes.c_bool, [_P, ctypes.POINTER(ctypes.c_bool)]),
     "uiza_live_entity_encode": (ctypes.c_bool, [_P, ctypes.POINTER(ctypes.c_bool)]),
-    "uiza_error_parse": (_STATUS, [_P, ctypes.POINTER(_P)]),
+    "uiza_error_parse": (_STATUS, [_P, _OUT]),
     "uiza_error_message": (_STR, [_P]),
     "uiza_error_type": (_STR, [_P]),
     "uiza_error_http_status": (ctypes.c_int32, [_P]),
@@ -194,6 +279,9 @@ _SIGNATURES = {
     "uiza_status_str": (_STR, [ctypes.c_int32]),
     "uiza_version": (_STR, []),
 }
+
+# Functions of uiza.h this module does not bind, each with the reason.
+DELIBERATELY_UNBOUND = {}
 
 _loaded = {}
 _load_lock = threading.Lock()
@@ -225,8 +313,20 @@ def _status_text(status):
 
 
 def version(library=None):
-    """The library's version, such as "0.1.0"."""
+    """The library's version, such as "0.2.0"."""
     return load(library).uiza_version().decode()
+
+
+def set_max_worker_threads(n, *, library=None):
+    """How many worker threads the library may run at once for async calls,
+    process-wide (default 4). Workers start on demand and exit after 10 s
+    without work; calls beyond the bound wait in a queue."""
+    if not 0 < n < 2**32:
+        raise _invalid("the worker thread bound must be between 1 and 2^32-1")
+    status = load(library).uiza_set_max_worker_threads(n)
+    if status != Status.OK:
+        raise InvalidArgumentError(_status(status), "the worker thread bound was refused",
+                                   "invalid_argument")
 
 
 def _c_string(what, value):
@@ -250,7 +350,10 @@ def _c_string(what, value):
 
 @dataclass(frozen=True)
 class LiveEntity:
-    """The live entity a reset returns; a field the API left out is None.
+    """The live entity a reset, rotation or read returns; a field the API
+    left out is None. ``ingest_key`` and ``ingest_url`` are None for an
+    entity in "init" state (``"ingest": null``), which only
+    ``get_live_entity`` can return.
 
     ``raw`` is the whole document as the API sent it.
     """
@@ -259,7 +362,7 @@ class LiveEntity:
     name: Optional[str]
     description: Optional[str]
     ingest_url: Optional[str]
-    ingest_key: str
+    ingest_key: Optional[str]
     playback_hls: Optional[str]
     region: Optional[str]
     status: Optional[str]
@@ -280,7 +383,7 @@ def _flag(lib, getter, handle):
 
 
 def _entity(lib, doc):
-    """Reads a successful out_json (still owned by the caller)."""
+    """Reads a successful call's document (bytes)."""
     handle = _P()
     status = _status(lib.uiza_live_entity_parse(doc, ctypes.byref(handle)))
     if status != Status.OK:
@@ -300,42 +403,255 @@ def _entity(lib, doc):
             encode=_flag(lib, lib.uiza_live_entity_encode, h),
             created_at=_text(lib.uiza_live_entity_created_at(h)),
             updated_at=_text(lib.uiza_live_entity_updated_at(h)),
-            raw=json.loads(ctypes.string_at(doc).decode("utf-8")),
+            raw=json.loads(doc.decode("utf-8")),
         )
     finally:
         lib.uiza_live_entity_free(handle)
 
 
-def _error(lib, status, doc):
-    """The exception for a failed call's status and out_json."""
+def _rotated_member(doc):
+    """The "rotated" member of an error document: False, None (null or any
+    other value), or NOT_APPLICABLE when there is none."""
+    try:
+        members = json.loads(doc.decode("utf-8"))
+    except ValueError:
+        return NOT_APPLICABLE
+    if not isinstance(members, dict) or "rotated" not in members:
+        return NOT_APPLICABLE
+    return False if members["rotated"] is False else None
+
+
+def _error(lib, status, doc, key_call):
+    """The exception for a failed call's status and document (bytes or
+    None). ``key_call``: a reset or rotation, whose documents always say
+    "rotated"; without a document (out of memory) nothing is known."""
     status = _status(status)
     cls = _ERRORS.get(status, UizaError)
+    absent = None if key_call else NOT_APPLICABLE
     handle = _P()
     if not doc or lib.uiza_error_parse(doc, ctypes.byref(handle)) != Status.OK:
-        return cls(status, lib.uiza_status_str(int(status)).decode())
+        return cls(status, lib.uiza_status_str(int(status)).decode(), rotated=absent)
     try:
         code = lib.uiza_error_http_status(handle)
+        rotated = _rotated_member(doc)
         return cls(
             status,
             _text(lib.uiza_error_message(handle)),
             _text(lib.uiza_error_type(handle)),
             code if code >= 0 else None,
+            absent if rotated is NOT_APPLICABLE else rotated,
         )
     finally:
         lib.uiza_error_free(handle)
 
 
-def _finish(lib, status, doc):
-    """Turns a reset's outcome into a LiveEntity or an exception, and frees
-    out_json whatever happens."""
-    try:
-        if status == Status.OK:
-            if not doc:
-                raise InternalError(Status.INTERNAL, "out of memory", "internal_error")
+def _outcome(lib, status, doc, key_call):
+    """A LiveEntity, or the exception to raise, for a status and a document
+    (bytes, or None when memory ran out)."""
+    if status == Status.OK:
+        if doc is None:
+            return InternalError(Status.INTERNAL, "out of memory", "internal_error",
+                                 rotated=None if key_call else NOT_APPLICABLE)
+        try:
             return _entity(lib, doc)
-        raise _error(lib, status, doc)
+        except UizaError as e:
+            return e
+    return _error(lib, status, doc, key_call)
+
+
+def _finish(lib, status, out, key_call):
+    """Turns a blocking call's status and out_json into a LiveEntity or an
+    exception, freeing out_json whatever happens."""
+    try:
+        doc = ctypes.string_at(out) if out else None
     finally:
-        lib.uiza_string_free(doc)
+        lib.uiza_string_free(out)
+    result = _outcome(lib, status, doc, key_call)
+    if isinstance(result, UizaError):
+        raise result
+    return result
+
+
+def _key_arg(what, value):
+    """_c_string for a call that changes the key: a refused argument means
+    nothing was sent, so the key is certainly unchanged."""
+    try:
+        return _c_string(what, value)
+    except InvalidArgumentError as e:
+        e.rotated = False
+        raise
+
+
+# ---------------------------------------------------------------- tokens
+
+
+class CancelToken:
+    """A cancel token (UizaCancelToken): pass it to
+    ``Client.rotate_stream_key`` and call ``cancel()`` from another thread
+    to stop the call before its next request, during its first read, or
+    while it waits to retry. The call then raises ``UizaCancelledError``
+    (``rotated`` False). A request already sent is seen through: a call
+    that rotated the key returns the new key, never an error.
+
+    A token cannot be reset; use a new one for new calls. Use it as a
+    context manager, or ``close()`` it. It must come from the same library
+    as the client it is given to (the same ``library=`` argument). ``cancel()`` and ``cancelled`` are
+    safe from any thread; ``close()`` while a call still uses the token is
+    safe too (the native token is freed once that call has it).
+    """
+
+    def __init__(self, *, library=None):
+        self._init(load(library))
+
+    @classmethod
+    def _for(cls, lib):
+        token = cls.__new__(cls)
+        token._init(lib)
+        return token
+
+    def _init(self, lib):
+        self._lib = lib
+        self._handle = None
+        self._lock = threading.Lock()
+        self._users = 0
+        self._closing = False
+        self._cancelled = False
+        self._handle = self._lib.uiza_cancel_token_new()
+        if not self._handle:
+            raise MemoryError("uiza_cancel_token_new returned NULL")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            self.close()
+
+    def __repr__(self):
+        state = "closed" if self._handle is None else "open"
+        return f"<uiza.CancelToken {state}{', cancelled' if self._cancelled else ''}>"
+
+    def cancel(self):
+        """Cancels every call that uses this token, now and later. Never
+        blocks; calling it again, or after close(), is a no-op."""
+        with self._lock:
+            self._cancelled = True
+            if self._handle is not None:
+                self._lib.uiza_cancel_token_cancel(self._handle)
+
+    @property
+    def cancelled(self):
+        """Whether cancel() was called."""
+        with self._lock:
+            if self._handle is not None:
+                return bool(self._lib.uiza_cancel_token_is_cancelled(self._handle))
+            return self._cancelled
+
+    @property
+    def closed(self):
+        return self._closing
+
+    def close(self):
+        """Frees the native token (once no call is still being handed it).
+        Closing twice is a no-op; a closed token cannot be given to calls."""
+        with self._lock:
+            self._closing = True
+            handle = self._take_if_unused()
+        if handle:
+            self._lib.uiza_cancel_token_free(handle)
+
+    def _take_if_unused(self):
+        # Under self._lock.
+        if self._closing and self._users == 0 and self._handle is not None:
+            handle, self._handle = self._handle, None
+            return handle
+        return None
+
+    def _acquire(self):
+        """The native handle for one call; pair with _release()."""
+        with self._lock:
+            if self._closing:
+                raise ValueError("operation on a closed uiza.CancelToken")
+            self._users += 1
+            return self._handle
+
+    def _release(self):
+        with self._lock:
+            self._users -= 1
+            handle = self._take_if_unused()
+        if handle:
+            self._lib.uiza_cancel_token_free(handle)
+
+
+# ---------------------------------------------------------------- async
+
+# The async calls in flight: call id (the user_data the library hands back)
+# -> _AsyncCall. One module-level callback serves them all, so no ctypes
+# callback object is ever freed while the library may still call it (a
+# per-call CFUNCTYPE deleted from inside its own call would free the code
+# that is running).
+_pending = {}
+_pending_lock = threading.Lock()
+_call_ids = itertools.count(1)
+
+
+@dataclass
+class _AsyncCall:
+    lib: object
+    loop: object
+    future: object
+    token: "CancelToken"
+    key_call: bool
+
+
+def _on_async_result(user_data, status, doc):
+    """The library's callback: runs once per accepted async call, on a
+    library worker thread. Never raises (the library cannot take an
+    exception back)."""
+    try:
+        with _pending_lock:
+            call = _pending.pop(user_data, None)
+        if call is None:
+            return
+        try:
+            # doc is ctypes' bytes copy of the borrowed string.
+            try:
+                result = _outcome(call.lib, status, doc, call.key_call)
+            except Exception as e:  # noqa: BLE001 - the awaitable must still end
+                result = InternalError(
+                    Status.INTERNAL, f"the call's result could not be read: {e}",
+                    "internal_error", rotated=None if call.key_call else NOT_APPLICABLE)
+            try:
+                call.loop.call_soon_threadsafe(_complete, call.future, result)
+            except RuntimeError:
+                pass  # the event loop is closed: nobody is waiting any more
+        finally:
+            call.token.close()  # the call is over: nothing uses the token now
+    except BaseException:  # noqa: BLE001 - nothing may propagate into C
+        pass
+
+
+_ON_ASYNC_RESULT = _CALLBACK(_on_async_result)
+
+
+def _complete(future, result):
+    """Runs on the event loop: completes the awaitable, unless its task was
+    cancelled meanwhile (the result is then dropped)."""
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+def _pending_calls():
+    """How many async calls have not had their callback yet (for tests)."""
+    with _pending_lock:
+        return len(_pending)
 
 
 # ---------------------------------------------------------------- client
@@ -345,7 +661,8 @@ class Client:
     """A client bound to one API key, with a pool of keep-alive connections.
 
     Safe to share between threads, setters included. Close it (or use it as
-    a context manager); ``close()`` waits for calls in progress.
+    a context manager); ``close()`` waits for blocking calls in progress and
+    cancels async calls in flight.
     """
 
     def __init__(self, api_key, *, base_url=None, timeout=None, max_retries=None,
@@ -389,8 +706,10 @@ class Client:
         return self._handle is None
 
     def close(self):
-        """Frees the native client (wiping its key) once no call uses it.
-        Closing twice is a no-op."""
+        """Frees the native client (wiping its key) once no blocking call
+        uses it. Async calls still in flight are cancelled by the library
+        (unless their request is already on the wire); each still
+        completes its awaitable. Closing twice is a no-op."""
         with self._idle:
             while self._calls:
                 self._idle.wait()
@@ -420,6 +739,16 @@ class Client:
         if status != Status.OK:
             raise InvalidArgumentError(_status(status), refused, "invalid_argument")
 
+    def _call(self, fn, *args, key_call):
+        """Runs a blocking call ``fn(handle, *args, &out_json)``."""
+        handle = self._enter_call()
+        try:
+            out = _P()
+            status = fn(handle, *args, ctypes.byref(out))
+        finally:
+            self._leave_call()
+        return _finish(self._lib, status, out, key_call)
+
     def set_base_url(self, url):
         """Base URL such as https://api.uiza.sh or http://127.0.0.1:8080."""
         self._set("the base URL must be an http:// or https:// URL with a host",
@@ -445,29 +774,145 @@ class Client:
         self._set("the CA file cannot be read or holds no PEM certificate",
                   self._lib.uiza_client_set_ca_file, _c_string("CA file path", path))
 
-    def reset_stream_key(self, live_entity_id):
+    def reset_stream_key(self, live_entity_id, *, timeout=None):
         """Resets the entity's ingest key; returns the entity with the new
-        key. Raises a UizaError subclass on failure.
+        key. Raises a UizaError subclass on failure, whose ``rotated`` says
+        whether the key may have changed. A retry after a dropped
+        connection may rotate the key twice; ``rotate_stream_key`` rotates
+        exactly once.
+
+        ``timeout`` (seconds) caps this call's budget below the client's.
 
         live_entity_id must be 1 to 256 characters from A-Z a-z 0-9 - . _ ~
         and not "." or ".." (Uiza ids are UUIDs); any other id raises
         InvalidArgumentError and nothing is sent."""
+        cid = _key_arg("live entity id", live_entity_id)
+        if timeout is None:
+            return self._call(self._lib.uiza_client_reset_stream_key, cid, key_call=True)
+        ms = math.ceil(timeout * 1000)
+        if not 0 < ms < 2**32:
+            raise _invalid("the timeout must be positive and below 2^32 ms", rotated=False)
+        return self._call(self._lib.uiza_client_reset_stream_key_with_timeout, cid, ms,
+                          key_call=True)
+
+    def get_live_entity(self, live_entity_id):
+        """Reads the live entity (GET, retried like any idempotent request).
+        Changes nothing; errors have ``rotated`` NOT_APPLICABLE. The id
+        follows the rule of ``reset_stream_key``."""
         cid = _c_string("live entity id", live_entity_id)
-        handle = self._enter_call()
+        return self._call(self._lib.uiza_client_get_live_entity, cid, key_call=False)
+
+    def rotate_stream_key(self, live_entity_id, current_key=None, token=None):
+        """Rotates the entity's ingest key exactly once; returns the entity
+        with the new key.
+
+        ``current_key`` is the key your encoder uses now; if None the
+        library reads the entity first. After a failure the server may have
+        applied (a dropped connection, a timeout or a 5xx after the request
+        was sent), the library reads the entity back before anything else:
+        a new key there is returned as success. A UizaError's ``rotated`` is
+        False (certainly unchanged) or None (unknown: read the entity).
+
+        ``token`` (a CancelToken) cancels the call from another thread:
+        UizaCancelledError. A request already sent is seen through.
+
+        The id follows the rule of ``reset_stream_key``."""
+        cid = _key_arg("live entity id", live_entity_id)
+        ckey = None if current_key is None else _key_arg("current key", current_key)
+        if token is None:
+            return self._call(self._lib.uiza_client_rotate_stream_key, cid, ckey, None,
+                              key_call=True)
+        if not isinstance(token, CancelToken):
+            raise TypeError(f"token must be a uiza.CancelToken, not {type(token).__name__}")
+        if token._lib is not self._lib:
+            raise ValueError("the token and the client were loaded from different libraries")
+        native = token._acquire()
         try:
-            doc = _P()
-            status = self._lib.uiza_client_reset_stream_key(handle, cid, ctypes.byref(doc))
+            return self._call(self._lib.uiza_client_rotate_stream_key, cid, ckey, native,
+                              key_call=True)
         finally:
-            self._leave_call()
-        return _finish(self._lib, status, doc)
+            token._release()
+
+    async def rotate_stream_key_async(self, live_entity_id, current_key=None):
+        """``rotate_stream_key`` for asyncio: the rotation runs on a library
+        worker thread and this coroutine awaits it without blocking the
+        event loop.
+
+        Cancelling the awaiting task (``task.cancel()``, ``asyncio.timeout``,
+        ``wait_for``) cancels the call through a cancel token: before its
+        next request, during its first read, or while it waits to retry;
+        the task then raises asyncio.CancelledError at once. A request
+        already sent is seen through by the library, but the task no longer
+        receives its outcome: after cancelling a rotation, read the entity
+        (``get_live_entity``) to learn the key it holds."""
+        cid = _key_arg("live entity id", live_entity_id)
+        ckey = None if current_key is None else _key_arg("current key", current_key)
+
+        def start(handle, native, call_id):
+            return self._lib.uiza_client_rotate_stream_key_async(
+                handle, cid, ckey, native, _ON_ASYNC_RESULT, call_id)
+
+        return await self._async_call(start, key_call=True)
+
+    async def get_live_entity_async(self, live_entity_id):
+        """``get_live_entity`` for asyncio, with the cancellation rules of
+        ``rotate_stream_key_async``; a cancelled read ends within a fraction
+        of a second, even mid-response."""
+        cid = _c_string("live entity id", live_entity_id)
+
+        def start(handle, native, call_id):
+            return self._lib.uiza_client_get_live_entity_async(
+                handle, cid, native, _ON_ASYNC_RESULT, call_id)
+
+        return await self._async_call(start, key_call=False)
+
+    async def _async_call(self, start, *, key_call):
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        token = CancelToken._for(self._lib)
+        call_id = next(_call_ids)
+        with _pending_lock:
+            _pending[call_id] = _AsyncCall(self._lib, loop, future, token, key_call)
+        try:
+            handle = self._enter_call()
+            try:
+                native = token._acquire()
+                try:
+                    status = start(handle, native, call_id)
+                finally:
+                    token._release()
+            finally:
+                self._leave_call()
+        except BaseException:
+            with _pending_lock:
+                _pending.pop(call_id, None)
+            token.close()
+            raise
+        if status != Status.OK:
+            # Refused: the callback will never run.
+            with _pending_lock:
+                _pending.pop(call_id, None)
+            token.close()
+            raise InvalidArgumentError(
+                _status(status),
+                "the async call was refused: the live entity id must be 1 to 256 characters "
+                'from A-Z a-z 0-9 - . _ ~ and not "." or ".."',
+                "invalid_argument", rotated=False if key_call else NOT_APPLICABLE)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            # The callback still runs later; it frees the token and its
+            # result is dropped (the future is cancelled).
+            token.cancel()
+            raise
 
 
 def reset_stream_key(api_key, live_entity_id, *, library=None):
     """The one-shot call on the library's process-wide client (base URL
     from UIZA_BASE_URL when first used, else https://api.uiza.sh)."""
     lib = load(library)
-    key = _c_string("API key", api_key)
-    cid = _c_string("live entity id", live_entity_id)
-    doc = _P()
-    status = lib.uiza_reset_stream_key(key, cid, ctypes.byref(doc))
-    return _finish(lib, status, doc)
+    key = _key_arg("API key", api_key)
+    cid = _key_arg("live entity id", live_entity_id)
+    out = _P()
+    status = lib.uiza_reset_stream_key(key, cid, ctypes.byref(out))
+    return _finish(lib, status, out, key_call=True)

@@ -1,0 +1,324 @@
+package uiza_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	uiza "github.com/uiza/uiza-c/bindings/go"
+)
+
+// rotatedOf is err's Rotated(), failing the test unless err is an *Error.
+func rotatedOf(t *testing.T, err error) (known, rotated bool) {
+	t.Helper()
+	var ue *uiza.Error
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v (%T), want *uiza.Error", err, err)
+	}
+	return ue.Rotated()
+}
+
+func TestGetLiveEntityReadsWithoutRotating(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	id := e.newEntity(t)
+	got, err := c.GetLiveEntity(context.Background(), id)
+	if err != nil {
+		t.Fatalf("GetLiveEntity: %v", err)
+	}
+	if got.ID != id || got.Ingest.Key != e.currentKey(t, id) || got.Name != "Go test entity" {
+		t.Fatalf("entity = %+v", got)
+	}
+	if n := e.rotations(t, id); n != 0 {
+		t.Fatalf("a read rotated the key %d times", n)
+	}
+
+	_, err = c.GetLiveEntity(context.Background(), "no-such-entity")
+	var ue *uiza.Error
+	if !errors.Is(err, uiza.ErrNotFound) || !errors.As(err, &ue) || ue.HTTPStatus != 404 {
+		t.Fatalf("err = %v, want ErrNotFound with HTTP 404", err)
+	}
+	if known, rotated := ue.Rotated(); known || rotated {
+		t.Fatalf("a read's error has no \"rotated\": Rotated() = %v, %v", known, rotated)
+	}
+
+	before := e.stats(t).APIRequests
+	for _, bad := range []string{"", "..", "a/b", id + "\x00x"} {
+		if _, err := c.GetLiveEntity(context.Background(), bad); !errors.Is(err, uiza.ErrInvalidArgument) {
+			t.Fatalf("GetLiveEntity(%q): err = %v", bad, err)
+		}
+	}
+	if n := e.stats(t).APIRequests - before; n != 0 {
+		t.Fatalf("%d requests sent for invalid ids", n)
+	}
+}
+
+func TestRotateStreamKeyRotatesExactlyOnce(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	id := e.newEntity(t)
+	old := e.currentKey(t, id)
+
+	before := e.stats(t).APIRequests
+	got, err := c.RotateStreamKey(context.Background(), id, old)
+	if err != nil {
+		t.Fatalf("RotateStreamKey with the current key: %v", err)
+	}
+	if got.Ingest.Key == old || got.Ingest.Key != e.currentKey(t, id) {
+		t.Fatalf("key %q; old %q, sandbox %q", got.Ingest.Key, old, e.currentKey(t, id))
+	}
+	if n := e.stats(t).APIRequests - before; n != 1 {
+		t.Fatalf("%d requests, want the PUT alone", n)
+	}
+
+	// "" reads the entity first.
+	before = e.stats(t).APIRequests
+	again, err := c.RotateStreamKey(context.Background(), id, "")
+	if err != nil {
+		t.Fatalf("RotateStreamKey without a key: %v", err)
+	}
+	if again.Ingest.Key == got.Ingest.Key || again.Ingest.Key != e.currentKey(t, id) {
+		t.Fatalf("key %q after %q", again.Ingest.Key, got.Ingest.Key)
+	}
+	if n := e.stats(t).APIRequests - before; n != 2 {
+		t.Fatalf("%d requests, want GET then PUT", n)
+	}
+	if n := e.rotations(t, id); n != 2 {
+		t.Fatalf("%d rotations, want 2", n)
+	}
+}
+
+func TestRotateReconcilesAHiddenRotation(t *testing.T) {
+	e := env(t)
+	c := e.client(t) // no retries: the read-back does not need them
+	id := e.newEntity(t)
+	old := e.currentKey(t, id)
+	// The sandbox applies the PUT, then drops the connection unanswered.
+	faults := e.stats(t).FaultsApplied
+	e.fault(t, `{"kind":"apply_then_drop","method":"PUT"}`)
+	got, err := c.RotateStreamKey(context.Background(), id, old)
+	if err != nil {
+		t.Fatalf("RotateStreamKey after a hidden rotation: %v", err)
+	}
+	now := e.currentKey(t, id)
+	if now == old || got.Ingest.Key != now {
+		t.Fatalf("returned %q; sandbox holds %q (old %q)", got.Ingest.Key, now, old)
+	}
+	if n := e.rotations(t, id); n != 1 {
+		t.Fatalf("%d rotations, want exactly 1", n)
+	}
+	if n := e.stats(t).FaultsApplied - faults; n != 1 {
+		t.Fatalf("the fault applied %d times", n)
+	}
+}
+
+func TestRotateDefiniteFailuresAreKnownNotRotated(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	_, err := c.RotateStreamKey(context.Background(), "no-such-entity", "live_x")
+	if !errors.Is(err, uiza.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	if known, rotated := rotatedOf(t, err); !known || rotated {
+		t.Fatalf("404: Rotated() = %v, %v; want known, false", known, rotated)
+	}
+	before := e.stats(t).APIRequests
+	for _, args := range [][2]string{{"..", "live_x"}, {"a b", ""}, {e.EntityID, "live_\x00x"}} {
+		_, err := c.RotateStreamKey(context.Background(), args[0], args[1])
+		if !errors.Is(err, uiza.ErrInvalidArgument) {
+			t.Fatalf("RotateStreamKey(%q, %q): err = %v", args[0], args[1], err)
+		}
+		if known, rotated := rotatedOf(t, err); !known || rotated {
+			t.Fatalf("invalid argument: Rotated() = %v, %v", known, rotated)
+		}
+	}
+	if n := e.stats(t).APIRequests - before; n != 0 {
+		t.Fatalf("%d requests sent for invalid arguments", n)
+	}
+}
+
+func TestRotateCancelledDuringRetryWait(t *testing.T) {
+	e := env(t)
+	c := e.client(t, uiza.WithMaxRetries(2)) // 30 s budget: the 20 s wait fits
+	id := e.newEntity(t)
+	old := e.currentKey(t, id)
+	e.fault(t, `{"kind":"status","status":429,"retry_after":"20","method":"PUT"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	timer := time.AfterFunc(300*time.Millisecond, cancel)
+	defer timer.Stop()
+	start := time.Now()
+	_, err := c.RotateStreamKey(ctx, id, old)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, uiza.ErrCancelled) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrCancelled and context.Canceled only", err)
+	}
+	if known, rotated := rotatedOf(t, err); !known || rotated {
+		t.Fatalf("Rotated() = %v, %v; want known, false", known, rotated)
+	}
+	// Cancelled at 300 ms, not after the 20 s wait (generous: loaded machine).
+	if elapsed > 3*time.Second {
+		t.Fatalf("returned after %v", elapsed)
+	}
+	if n := e.rotations(t, id); n != 0 || e.currentKey(t, id) != old {
+		t.Fatalf("%d rotations; key %q, was %q", n, e.currentKey(t, id), old)
+	}
+}
+
+func TestRotateDeadlineCancelsARetryWait(t *testing.T) {
+	e := env(t)
+	c := e.client(t, uiza.WithMaxRetries(2))
+	id := e.newEntity(t)
+	e.fault(t, `{"kind":"status","status":429,"retry_after":"20","method":"PUT"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.RotateStreamKey(ctx, id, e.currentKey(t, id))
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, uiza.ErrCancelled) ||
+		errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want ErrCancelled and context.DeadlineExceeded only", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("returned after %v", elapsed)
+	}
+	if n := e.rotations(t, id); n != 0 {
+		t.Fatalf("%d rotations", n)
+	}
+}
+
+func TestRotateCancelledWhilePutInFlightKeepsTheNewKey(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	id := e.newEntity(t)
+	old := e.currentKey(t, id)
+	// The sandbox holds the PUT 600 ms before rotating; cancel at 200 ms.
+	e.fault(t, `{"kind":"delay","ms":600,"method":"PUT"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	timer := time.AfterFunc(200*time.Millisecond, cancel)
+	defer timer.Stop()
+	got, err := c.RotateStreamKey(ctx, id, old)
+	if err != nil {
+		t.Fatalf("a rotation in flight must be seen through: %v", err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the context was not cancelled during the call")
+	}
+	if now := e.currentKey(t, id); got.Ingest.Key != now || now == old {
+		t.Fatalf("returned %q; sandbox holds %q (old %q)", got.Ingest.Key, now, old)
+	}
+	if n := e.rotations(t, id); n != 1 {
+		t.Fatalf("%d rotations, want exactly 1", n)
+	}
+}
+
+func TestRotateAndGetWithADoneContextSendNothing(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	id := e.newEntity(t)
+	before := e.stats(t).APIRequests
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, key := range []string{"live_x", ""} {
+		_, err := c.RotateStreamKey(ctx, id, key)
+		if !errors.Is(err, uiza.ErrCancelled) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("RotateStreamKey(key %q): err = %v", key, err)
+		}
+		if known, rotated := rotatedOf(t, err); !known || rotated {
+			t.Fatalf("Rotated() = %v, %v", known, rotated)
+		}
+	}
+	if _, err := c.GetLiveEntity(ctx, id); !errors.Is(err, context.Canceled) {
+		t.Fatalf("GetLiveEntity: err = %v", err)
+	}
+	if n := e.stats(t).APIRequests - before; n != 0 {
+		t.Fatalf("%d requests sent for a done context", n)
+	}
+}
+
+func TestGetLiveEntityCancelledMidResponse(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	// The entity trickles in a byte every 200 ms: the read is mid-body.
+	e.fault(t, `{"kind":"drip","chunk_bytes":1,"interval_ms":200,"method":"GET"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	timer := time.AfterFunc(500*time.Millisecond, cancel)
+	defer timer.Stop()
+	start := time.Now()
+	_, err := c.GetLiveEntity(ctx, e.EntityID)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, uiza.ErrCancelled) {
+		t.Fatalf("err = %v, want ErrCancelled and context.Canceled", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("returned after %v", elapsed)
+	}
+}
+
+func TestGoroutinesShareGetLiveEntity(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	id := e.newEntity(t)
+	want := e.currentKey(t, id)
+	const goroutines, calls = 32, 3
+	errs := make(chan error, goroutines*calls)
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				got, err := c.GetLiveEntity(context.Background(), id)
+				if err == nil && got.Ingest.Key != want {
+					err = fmt.Errorf("key %q, want %q", got.Ingest.Key, want)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestResetErrorsSayWhetherTheKeyMayHaveRotated(t *testing.T) {
+	e := env(t)
+	c := e.client(t)
+	_, err := c.ResetStreamKey(context.Background(), "no-such-entity")
+	if known, rotated := rotatedOf(t, err); !known || rotated {
+		t.Fatalf("404: Rotated() = %v, %v; want known, false", known, rotated)
+	}
+	// A connection dropped after the PUT was sent: it may have applied.
+	id := e.newEntity(t)
+	e.fault(t, `{"kind":"drop","method":"PUT"}`)
+	_, err = c.ResetStreamKey(context.Background(), id)
+	if !errors.Is(err, uiza.ErrConnectionFailed) {
+		t.Fatalf("err = %v, want ErrConnectionFailed", err)
+	}
+	if known, _ := rotatedOf(t, err); known {
+		t.Fatal("a dropped reset cannot know whether it rotated")
+	}
+}
+
+func TestErrCancelledIsAContextCancellation(t *testing.T) {
+	if !errors.Is(uiza.ErrCancelled, context.Canceled) {
+		t.Fatal("ErrCancelled does not match context.Canceled")
+	}
+	if uiza.StatusCancelled.String() == "unknown status" {
+		t.Fatal("StatusCancelled has no text")
+	}
+	if err := uiza.SetMaxWorkerThreads(0); !errors.Is(err, uiza.ErrInvalidArgument) {
+		t.Fatalf("SetMaxWorkerThreads(0): err = %v", err)
+	}
+	if err := uiza.SetMaxWorkerThreads(4); err != nil {
+		t.Fatalf("SetMaxWorkerThreads(4): %v", err)
+	}
+}

@@ -1,0 +1,52 @@
+package uiza
+
+// The C side of the async callback (see async.go): a function of the exact
+// UizaCallback type that passes the outcome on to the exported Go function,
+// and the Go functions that start async calls with it.
+
+/*
+#include <stdint.h>
+#include "uiza.h"
+
+// Exported by async.go; its declaration in _cgo_export.h is the same.
+extern void uizaGoAsyncDone(uintptr_t handle, int status, char *doc);
+
+static void uiza_go_trampoline(void *user_data, UizaStatus status, const char *json) {
+	uizaGoAsyncDone((uintptr_t)user_data, (int)status, (char *)json);
+}
+
+// user_data carries a cgo.Handle (an integer), never a Go pointer.
+static UizaStatus uiza_go_get_live_entity_async(UizaClient *client, const char *id,
+                                                const UizaCancelToken *token, uintptr_t handle) {
+	return uiza_client_get_live_entity_async(client, id, token, uiza_go_trampoline,
+	                                         (void *)handle);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"runtime/cgo"
+)
+
+// getAsync runs uiza_client_get_live_entity_async with tok and waits for
+// its callback. When ctx is done first it cancels tok and still waits, so
+// that the callback has run (and the handle is released) on return.
+func getAsync(ctx context.Context, client *C.UizaClient, id *C.char, tok *C.UizaCancelToken) asyncResult {
+	call := &asyncCall{kind: readCall, done: make(chan asyncResult, 1)}
+	h := cgo.NewHandle(call)
+	st := Status(C.uiza_go_get_live_entity_async(client, id, tok, C.uintptr_t(h)))
+	if st != StatusOK {
+		// Refused: the callback never runs.
+		h.Delete()
+		return asyncResult{err: invalidArgument(
+			`the live entity id must be 1 to 256 characters from A-Z a-z 0-9 - . _ ~ and not "." or ".."`)}
+	}
+	select {
+	case r := <-call.done:
+		return r
+	case <-ctx.Done():
+		C.uiza_cancel_token_cancel(tok)
+		return <-call.done
+	}
+}
