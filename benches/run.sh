@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # libuiza vs libcurl on loopback against nginx; prints a markdown table.
 #
-#   benches/run.sh            full run (release build of libuiza, then about 20 s)
-#   benches/run.sh --quick    a few hundred calls per case (tests/bench_smoke.rs)
+#   benches/run.sh            full run (release build of libuiza, then every
+#                             case 5 times: about 1.5 min on 2 cores)
+#   benches/run.sh --quick    60 calls per case, 2 runs (tests/bench_smoke.rs)
 #   benches/run.sh --serve    only start nginx and build the programs, print
 #                             where they are, and wait (for perf/callgrind)
 #
 # Environment:
 #   UIZA_LIB_DIR  directory holding libuiza.so to benchmark; default: build
 #                 it with `cargo build --release --lib` and use target/release.
+#   BENCH_RUNS    how many times each case runs (default 5, --quick 2).
 #
 # nginx serves the documentation's 200 entity for the PUT over HTTP and over
 # HTTPS with a private CA generated here (libuiza trusts it through
@@ -72,14 +74,21 @@ cflags=(-O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/include" -I"$b
 # measured is the one in UIZA_LIB_DIR even under `cargo test`, whose
 # LD_LIBRARY_PATH holds target/<profile> (see tests/support/c_build.rs).
 uiza_link=(-L"$UIZA_LIB_DIR" -luiza -Wl,--disable-new-dtags,-rpath,"$UIZA_LIB_DIR")
+# The three builds run side by side; `wait` on each one stops on an error.
 # shellcheck disable=SC2086
 cc "${cflags[@]}" $curl_cflags -DBENCH_UIZA -DBENCH_CURL -o "$tmp/bench" \
-    "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lpthread
+    "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lpthread &
+cc_bench=$!
 cc "${cflags[@]}" -DBENCH_UIZA -o "$tmp/cold_uiza" \
-    "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}"
+    "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}" &
+cc_cold_uiza=$!
 # shellcheck disable=SC2086
 cc "${cflags[@]}" $curl_cflags -DBENCH_CURL -o "$tmp/cold_curl" \
-    "$benches/cold.c" "$benches/clients.c" $curl_libs
+    "$benches/cold.c" "$benches/clients.c" $curl_libs &
+cc_cold_curl=$!
+wait "$cc_bench"
+wait "$cc_cold_uiza"
+wait "$cc_cold_curl"
 
 # --- nginx on two free ports -------------------------------------------------
 read -r http_port https_port close_port < <(python3 -c '
@@ -115,46 +124,61 @@ fi
 # directory. Measure what a stock machine does (libcurl does not read them).
 unset SSL_CERT_FILE SSL_CERT_DIR
 if [ "$quick" = 1 ]; then
-    calls=200 batch=50 tcalls=25 tbatch=25 cold=5 wrk_secs=1 recalls=20
+    runs="${BENCH_RUNS:-2}"
+    calls=60 batch=15 tcalls=10 tbatch=5 cold=2 wrk_secs=1 recalls=10 rebatch=5
 else
-    calls=5000 batch=250 tcalls=5000 tbatch=100 cold=60 wrk_secs=5 recalls=400
+    runs="${BENCH_RUNS:-5}"
+    calls=5000 batch=250 tcalls=5000 tbatch=100 cold=60 wrk_secs=5 recalls=400 rebatch=20
 fi
 b="$tmp/bench"
 echo "$("$b" versions) ($UIZA_LIB_DIR); $(nginx -v 2>&1 | cut -d' ' -f3); $(nproc) CPUs; ECDSA P-256 server cert"
 echo
-echo "| case (A vs B) | A median | A p99 | A calls/s | B median | B p99 | B calls/s | ratio A/B | target | met |"
+echo "| case (A vs B) | A median | A p99 | A calls/s | B median | B p99 | B calls/s | ratio A/B: median (min–max) of $runs runs | target | met |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-"$b" warm "$http" - "$calls" "$batch" le:1.0 "warm keep-alive HTTP: uiza client vs curl easy"
-"$b" warm "$https" "$ca" "$calls" "$batch" le:1.0 "warm keep-alive HTTPS: uiza client vs curl easy"
-"$b" warm "$closing" "$ca" "$recalls" 20 - \
+"$b" seq curl "$http" - "$runs" "$calls" "$batch" le:1.0 "warm keep-alive HTTP: uiza client vs curl easy"
+"$b" seq curl "$https" "$ca" "$runs" "$calls" "$batch" le:1.0 "warm keep-alive HTTPS: uiza client vs curl easy"
+"$b" seq curl "$closing" "$ca" "$runs" "$recalls" "$rebatch" - \
     "new connection per call HTTPS (server closes each): uiza client vs curl easy (info)"
-"$b" cold "$https" "$ca" "$cold" "$tmp" le:0.7 "cold process HTTPS, main→key: uiza vs curl"
-"$b" threads "$https" "$ca" 8 "$tcalls" "$tbatch" ge:1.0 \
+"$b" cold "$https" "$ca" "$runs" "$cold" "$tmp" all le:0.7 "cold process HTTPS, main→key: uiza vs curl"
+"$b" threads "$https" "$ca" "$runs" 8 "$tcalls" "$tbatch" ge:1.0 \
     "8 threads HTTPS: one shared UizaClient vs 8 curl easy + share (ratio = throughput A/B)"
-"$b" threads "$http" - 8 "$tcalls" "$tbatch" ge:1.0 \
+"$b" threads "$http" - "$runs" 8 "$tcalls" "$tbatch" ge:1.0 \
     "8 threads HTTP: one shared UizaClient vs 8 curl easy + share (ratio = throughput A/B)"
-UIZA_BASE_URL="$http" "$b" oneshot "$http" - "$calls" "$batch" le:1.1 \
+UIZA_BASE_URL="$http" "$b" seq oneshot "$http" - "$runs" "$calls" "$batch" le:1.1 \
     "one-shot uiza_reset_stream_key vs uiza client call, HTTP"
 # The one-shot client cannot take a CA file; rustls-native-certs reads
 # SSL_CERT_FILE instead of the system store, so both sides trust the private CA.
-SSL_CERT_FILE="$ca" UIZA_BASE_URL="$https" "$b" oneshot "$https" - "$calls" "$batch" le:1.1 \
+SSL_CERT_FILE="$ca" UIZA_BASE_URL="$https" "$b" seq oneshot "$https" - "$runs" "$calls" "$batch" le:1.1 \
     "one-shot vs client call, HTTPS (SSL_CERT_FILE = private CA)"
 
 # --- the floor: wrk with one connection ---------------------------------------
+# One run each: the floor is context, not a comparison. --quick runs the
+# two at once to save a second (its figures are not looked at).
+wrk_run() { wrk -c1 -t1 -d"${wrk_secs}s" --latency -s "$benches/wrk_put.lua" "$1" >"$2"; }
 wrk_row() {
-    local out p50 p99 rps
-    out="$(wrk -c1 -t1 -d"${wrk_secs}s" --latency -s "$benches/wrk_put.lua" "$1")"
-    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
-    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-    rps="$(awk '$1 == "Requests/sec:" {printf "%.0f", $2}' <<<"$out")"
+    local p50 p99 rps
+    p50="$(awk '$1 == "50%" {print $2}' "$1")"
+    p99="$(awk '$1 == "99%" {print $2}' "$1")"
+    rps="$(awk '$1 == "Requests/sec:" {printf "%.0f", $2}' "$1")"
     echo "| floor: wrk -c1 -t1, $2 | $p50 | $p99 | $rps | - | - | - | - | - | - |"
 }
-wrk_row "$http" HTTP
-wrk_row "$https" HTTPS
+if [ "$quick" = 1 ]; then
+    wrk_run "$http" "$tmp/wrk_http" &
+    wrk_http=$!
+    wrk_run "$https" "$tmp/wrk_https"
+    wait "$wrk_http"
+else
+    wrk_run "$http" "$tmp/wrk_http"
+    wrk_run "$https" "$tmp/wrk_https"
+fi
+wrk_row "$tmp/wrk_http" HTTP
+wrk_row "$tmp/wrk_https" HTTPS
 
 # --- size ---------------------------------------------------------------------
 cp "$UIZA_LIB_DIR/libuiza.so" "$tmp/libuiza.stripped.so"
 strip "$tmp/libuiza.stripped.so"
 echo
+echo "met: every run meets the target; met in the median: the median of the runs does, not every run;"
+echo "decided on the unrounded ratios (a 0.70 shown may be 0.704)."
 echo "stripped libuiza.so: $(stat -c %s "$tmp/libuiza.stripped.so") bytes (unstripped $(stat -c %s "$UIZA_LIB_DIR/libuiza.so"))"
 echo "bench table done"

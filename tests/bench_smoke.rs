@@ -1,5 +1,5 @@
 //! Smoke run of the libuiza-vs-libcurl benchmark (`benches/run.sh --quick`,
-//! a few hundred calls per case against a private nginx), so that the
+//! a few dozen calls per case, twice, against a private nginx), so that the
 //! benchmark cannot rot. It asserts that the benchmark runs and prints its
 //! whole table, never a time: timings on a shared CI machine prove nothing.
 
@@ -12,10 +12,11 @@ use support::c_build::{lib_dir, repo_root};
 /// A row label of every case, in the order `benches/run.sh` prints them.
 const ROWS: &[&str] = &[
     "| case (A vs B) | A median | A p99 | A calls/s |",
-    "| warm keep-alive HTTP:",
-    "| warm keep-alive HTTPS:",
+    "| warm keep-alive HTTP: uiza client vs curl easy |",
+    "| warm keep-alive HTTPS: uiza client vs curl easy |",
     "| new connection per call HTTPS",
-    "| cold process HTTPS, main→key:",
+    "| cold process HTTPS, main→key: uiza vs curl |",
+    "| cold process HTTPS, main→key: uiza vs curl, exec→exit",
     "| peak RSS of that one-call process",
     "| 8 threads HTTPS:",
     "| 8 threads HTTP:",
@@ -35,6 +36,8 @@ fn benchmark_runs_and_prints_its_table() {
         // The libuiza.so this test was built with; the full benchmark
         // builds and measures the release one instead.
         .env("UIZA_LIB_DIR", lib_dir())
+        // --quick's own 2 runs, so that every ratio has a range.
+        .env_remove("BENCH_RUNS")
         .output()
         .expect("run bash benches/run.sh");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -56,9 +59,22 @@ fn benchmark_runs_and_prints_its_table() {
             .unwrap_or_else(|| panic!("the table lacks {row:?} (in order):\n{stdout}"));
         rest = &rest[at + row.len()..];
     }
-    // Every measured row has its ten cells filled.
+    // Every measured row has its ten cells filled, and the ratio of a
+    // compared row gives the median and the range of the runs.
     for line in stdout.lines().filter(|l| l.starts_with("| ")) {
         assert_eq!(line.matches(" | ").count(), 9, "malformed row: {line}");
         assert!(!line.contains("|  |"), "empty cell: {line}");
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let verdict = cells[9].trim_end_matches(" |");
+        assert!(
+            ["met", "met in the median", "**no**", "-"].contains(&verdict),
+            "odd verdict {verdict:?}: {line}"
+        );
+        if !line.starts_with("| floor:") && !line.starts_with("| case ") {
+            assert!(
+                cells[7].contains(" (") && cells[7].contains('–'),
+                "no range of runs in the ratio: {line}"
+            );
+        }
     }
 }
