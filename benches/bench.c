@@ -14,6 +14,10 @@
  *       KIND curl     A = UizaClient reset,            B = curl easy handle
  *            oneshot  A = uiza_reset_stream_key (UIZA_BASE_URL must be BASE),
  *                     B = UizaClient reset
+ *            async    A = uiza_client_rotate_stream_key_async + wait for the
+ *                     callback, B = uiza_client_rotate_stream_key
+ *            rotate   A = uiza_client_rotate_stream_key, B = UizaClient reset
+ *       (the rotations pass current_key "live_old" and no token)
  *   bench threads BASE CA|- RUNS THREADS CALLS BATCH TARGET LABEL
  *       A = one UizaClient shared by THREADS threads,
  *       B = one curl easy handle per thread + a share handle
@@ -153,6 +157,8 @@ static void call_oneshot(void *s) {
     (void)s;
     uiza_oneshot_call();
 }
+static void call_rotate(void *s) { uiza_side_rotate(s); }
+static void call_rotate_async(void *s) { uiza_side_rotate_async(s); }
 static void call_curl(void *s) { curl_side_call(s); }
 
 static void run_batch(CallFn f, void *side, size_t n, Samples *out) {
@@ -168,7 +174,7 @@ static void run_batch(CallFn f, void *side, size_t n, Samples *out) {
 /* One run: warm-up, then batches A B, B A, A B, ... */
 static void alternate(CallFn fa, void *a, CallFn fb, void *b, size_t calls, size_t batch,
                       Samples *sa, Samples *sb) {
-    /* Warm-up: connect, handshake and fill caches outside
+    /* Warm-up: connect, handshake, start workers and fill caches outside
      * the figures (20 calls, or one batch if smaller: --quick). */
     size_t w = batch < 20 ? batch : 20;
     Samples warm = samples_new(2 * w);
@@ -203,6 +209,13 @@ static int case_sequential(const char *kind, const char *base, const char *ca, i
         } else if (strcmp(kind, "oneshot") == 0) {
             /* The one-shot client is the process's: created in run 1. */
             alternate(call_oneshot, NULL, call_uiza, u, calls, batch, &sa, &sb);
+        } else if (strcmp(kind, "async") == 0 || strcmp(kind, "rotate") == 0) {
+            UizaSide *v = uiza_side_new(base, ca);
+            if (kind[0] == 'a')
+                alternate(call_rotate_async, u, call_rotate, v, calls, batch, &sa, &sb);
+            else
+                alternate(call_rotate, u, call_uiza, v, calls, batch, &sa, &sb);
+            uiza_side_free(v);
         } else {
             fprintf(stderr, "bench: unknown seq kind %s\n", kind);
             return 2;

@@ -80,7 +80,7 @@ cc "${cflags[@]}" $curl_cflags -DBENCH_UIZA -DBENCH_CURL -o "$tmp/bench" \
     "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lpthread &
 cc_bench=$!
 cc "${cflags[@]}" -DBENCH_UIZA -o "$tmp/cold_uiza" \
-    "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}" &
+    "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}" -lpthread &
 cc_cold_uiza=$!
 # shellcheck disable=SC2086
 cc "${cflags[@]}" $curl_cflags -DBENCH_CURL -o "$tmp/cold_curl" \
@@ -150,6 +150,14 @@ UIZA_BASE_URL="$http" "$b" seq oneshot "$http" - "$runs" "$calls" "$batch" le:1.
 # SSL_CERT_FILE instead of the system store, so both sides trust the private CA.
 SSL_CERT_FILE="$ca" UIZA_BASE_URL="$https" "$b" seq oneshot "$https" - "$runs" "$calls" "$batch" le:1.1 \
     "one-shot vs client call, HTTPS (SSL_CERT_FILE = private CA)"
+"$b" seq async "$http" - "$runs" "$calls" "$batch" le:1.10 \
+    "async rotation vs blocking rotation, warm HTTP: rotate_stream_key_async + wait for the callback vs rotate_stream_key"
+"$b" seq async "$https" "$ca" "$runs" "$calls" "$batch" le:1.10 \
+    "async rotation vs blocking rotation, warm HTTPS: rotate_stream_key_async + wait for the callback vs rotate_stream_key"
+"$b" seq rotate "$http" - "$runs" "$calls" "$batch" le:1.05 \
+    "rotate (current_key given) vs reset, warm HTTP: rotate_stream_key vs reset_stream_key"
+"$b" seq rotate "$https" "$ca" "$runs" "$calls" "$batch" le:1.05 \
+    "rotate (current_key given) vs reset, warm HTTPS: rotate_stream_key vs reset_stream_key"
 
 # --- the floor: wrk with one connection ---------------------------------------
 # One run each: the floor is context, not a comparison. --quick runs the
