@@ -54,14 +54,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- a private CA and a server certificate for 127.0.0.1 -------------------
+# `localhost` rows go through the name resolver. Where it also names ::1,
+# nginx listens there too, so that neither client meets a refused address.
+localhost_v6=0
+localhost_v6=1
+
+# --- a private CA and a server certificate for 127.0.0.1 and localhost -----
 (
     cd "$tmp"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
         -keyout ca.key -out ca.pem -days 2 -subj "/CN=uiza bench CA" 2>/dev/null
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
         -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+    printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
         -days 2 -extfile ext.cnf -out server.pem 2>/dev/null
 )
@@ -90,16 +95,33 @@ wait "$cc_bench"
 wait "$cc_cold_uiza"
 wait "$cc_cold_curl"
 
-# --- nginx on two free ports -------------------------------------------------
+# --- nginx on three free ports -----------------------------------------------
 read -r http_port https_port close_port < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
+import socket, sys
+v6 = sys.argv[1] == "1"
+ports, held = [], []
+while len(ports) < 3:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); held.append(s)
+    port = s.getsockname()[1]
+    if v6:
+        t = socket.socket(socket.AF_INET6)
+        try:
+            t.bind(("::1", port))
+        except OSError:
+            continue
+        held.append(t)
+    ports.append(port)
+print(*ports)' "$localhost_v6")
+listen() { # port [ssl]
+    local l="listen 127.0.0.1:$1${2:+ $2};"
+    [ "$localhost_v6" = 1 ] && l="$l listen [::1]:$1${2:+ $2};"
+    echo "$l"
+}
 entity="$(tr -d '\n' <"$benches/entity.json" | sed 's/  */ /g')"
 case "$entity" in *"'"* | *\\* | *'$'*) echo "entity.json needs nginx escaping" >&2; exit 3 ;; esac
 mkdir -p "$tmp/body"
-sed -e "s|@DIR@|$tmp|g" -e "s|@HTTP_PORT@|$http_port|g" -e "s|@HTTPS_PORT@|$https_port|g" -e "s|@CLOSE_PORT@|$close_port|g" \
+sed -e "s|@DIR@|$tmp|g" -e "s|@LISTEN_HTTP@|$(listen "$http_port")|g" \
+    -e "s|@LISTEN_HTTPS@|$(listen "$https_port" ssl)|g" -e "s|@LISTEN_CLOSE@|$(listen "$close_port" ssl)|g" \
     -e "s|@ENTITY_JSON@|$entity|g" "$benches/nginx.conf.template" >"$tmp/nginx.conf"
 nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
 nginx_pid=$!
@@ -111,6 +133,8 @@ done
 http="http://127.0.0.1:$http_port"
 https="https://127.0.0.1:$https_port"
 closing="https://127.0.0.1:$close_port"
+http_name="http://localhost:$http_port"
+https_name="https://localhost:$https_port"
 
 if [ "$serve" = 1 ]; then
     echo "http=$http https=$https ca=$ca bin=$tmp (bench, cold_uiza, cold_curl); Ctrl-C stops"
@@ -132,14 +156,21 @@ else
 fi
 b="$tmp/bench"
 echo "$("$b" versions) ($UIZA_LIB_DIR); $(nginx -v 2>&1 | cut -d' ' -f3); $(nproc) CPUs; ECDSA P-256 server cert"
+echo "localhost resolves to: $(getent ahosts localhost | awk '$2 == "STREAM" {print $1}' | paste -sd' ')"
 echo
 echo "| case (A vs B) | A median | A p99 | A calls/s | B median | B p99 | B calls/s | ratio A/B: median (min–max) of $runs runs | target | met |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 "$b" seq curl "$http" - "$runs" "$calls" "$batch" le:1.0 "warm keep-alive HTTP: uiza client vs curl easy"
 "$b" seq curl "$https" "$ca" "$runs" "$calls" "$batch" le:1.0 "warm keep-alive HTTPS: uiza client vs curl easy"
+"$b" seq curl "$http_name" - "$runs" "$calls" "$batch" le:1.0 \
+    "warm keep-alive HTTP, host name localhost: uiza client vs curl easy"
+"$b" seq curl "$https_name" "$ca" "$runs" "$calls" "$batch" le:1.0 \
+    "warm keep-alive HTTPS, host name localhost: uiza client vs curl easy"
 "$b" seq curl "$closing" "$ca" "$runs" "$recalls" "$rebatch" - \
     "new connection per call HTTPS (server closes each): uiza client vs curl easy (info)"
 "$b" cold "$https" "$ca" "$runs" "$cold" "$tmp" all le:0.7 "cold process HTTPS, main→key: uiza vs curl"
+"$b" cold "$https_name" "$ca" "$runs" "$cold" "$tmp" main le:0.7 \
+    "cold process HTTPS, host name localhost, main→key: uiza vs curl"
 "$b" threads "$https" "$ca" "$runs" 8 "$tcalls" "$tbatch" ge:1.0 \
     "8 threads HTTPS: one shared UizaClient vs 8 curl easy + share (ratio = throughput A/B)"
 "$b" threads "$http" - "$runs" 8 "$tcalls" "$tbatch" ge:1.0 \
