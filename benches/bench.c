@@ -26,10 +26,16 @@
  *       one child process per sample, BINDIR/cold_uiza vs BINDIR/cold_curl
  *       (A B, then B A, ...); prints the main->key row, and with "all" the
  *       exec->exit row and the peak-RSS row too.
+ *   bench probe uiza|curl BASE CA|-
+ *       one call on a new client, so that nginx logs one new connection;
+ *       the curl probe prints the TLS version, cipher suite and group that
+ *       OpenSSL negotiated for it ("-" over plain HTTP).
  *   bench versions   prints both libraries' versions
  *
  * TARGET is "le:X" (ratio must be <= X), "ge:X" (>= X) or "-" (none).
  */
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,6 +411,46 @@ static int case_cold(const char *base, const char *ca, int runs, size_t n, const
     return 0;
 }
 
+/* ---- the TLS probe ------------------------------------------------------- */
+
+static char curl_tls[256];
+
+/* Progress callback: once the handshake is done, note what OpenSSL
+ * negotiated (CURLINFO_TLS_SSL_PTR is only promised during a transfer). */
+static int note_tls(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+    (void)dt, (void)dn, (void)ut, (void)un;
+    struct curl_tlssessioninfo *info = NULL;
+    if (curl_tls[0] || curl_easy_getinfo((CURL *)user, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK ||
+        !info || info->backend != CURLSSLBACKEND_OPENSSL || !info->internals)
+        return 0;
+    SSL *ssl = info->internals;
+    if (!SSL_is_init_finished(ssl)) return 0;
+    int nid = SSL_get_negotiated_group(ssl);
+    const char *group = nid > 0 ? OBJ_nid2sn(nid) : NULL;
+    snprintf(curl_tls, sizeof curl_tls, "%s %s %s", SSL_get_version(ssl),
+             SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)), group ? group : "-");
+    return 0;
+}
+
+static int probe(const char *who, const char *base, const char *ca) {
+    if (strcmp(who, "uiza") == 0) {
+        UizaSide *u = uiza_side_new(base, ca);
+        uiza_side_call(u);
+        uiza_side_free(u);
+        return 0;
+    }
+    if (strcmp(who, "curl") != 0) return 2;
+    CurlSide *c = curl_side_new(base, ca, NULL);
+    CURL *easy = curl_side_easy(c);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, note_tls);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, easy);
+    curl_side_call(c);
+    curl_side_free(c);
+    printf("%s\n", curl_tls[0] ? curl_tls : "-");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) goto usage;
     const char *mode = argv[1];
@@ -425,6 +471,7 @@ int main(int argc, char **argv) {
     if (argc == 10 && strcmp(mode, "cold") == 0)
         return case_cold(argv[2], CA(3), parse_runs(argv[4]), strtoul(argv[5], NULL, 10),
                          argv[6], strcmp(argv[7], "all") == 0, argv[8], argv[9]);
+    if (argc == 5 && strcmp(mode, "probe") == 0) return probe(argv[2], argv[3], CA(4));
 usage:
     fprintf(stderr, "usage: see the comment at the top of benches/bench.c\n");
     return 2;

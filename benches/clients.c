@@ -164,6 +164,8 @@ void curl_side_call_key(CurlSide *s, char *out, size_t cap) {
     if (extract_ingest_key(s->body, out, cap) != 0) die("curl: no ingest.key", s->body);
 }
 
+CURL *curl_side_easy(CurlSide *s) { return s->easy; }
+
 void curl_side_free(CurlSide *s) {
     curl_easy_cleanup(s->easy);
     curl_slist_free_all(s->headers);

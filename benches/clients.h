@@ -60,6 +60,8 @@ typedef struct CurlSide CurlSide;
 CurlSide *curl_side_new(const char *base_url, const char *ca_file, CURLSH *share);
 void curl_side_call(CurlSide *s);
 void curl_side_call_key(CurlSide *s, char *out, size_t cap);
+/* The easy handle, for inspection (the TLS probe of bench.c). */
+CURL *curl_side_easy(CurlSide *s);
 void curl_side_free(CurlSide *s);
 #endif
 

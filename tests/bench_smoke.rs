@@ -1,7 +1,8 @@
 //! Smoke run of the libuiza-vs-libcurl benchmark (`benches/run.sh --quick`,
 //! a few dozen calls per case, twice, against a private nginx), so that the
-//! benchmark cannot rot. It asserts that the benchmark runs and prints its
-//! whole table, never a time: timings on a shared CI machine prove nothing.
+//! benchmark cannot rot. It asserts that the benchmark runs, prints its
+//! whole table and that both clients negotiated the same TLS parameters;
+//! never a time: timings on a shared CI machine prove nothing.
 
 mod support;
 
@@ -11,6 +12,10 @@ use support::c_build::{lib_dir, repo_root};
 
 /// A row label of every case, in the order `benches/run.sh` prints them.
 const ROWS: &[&str] = &[
+    "TLS, libcurl as OpenSSL reports it",
+    "TLS, libcurl as nginx logged it",
+    "TLS, libuiza as nginx logged it",
+    "TLS parameters identical for both clients: yes",
     "| case (A vs B) | A median | A p99 | A calls/s |",
     "| warm keep-alive HTTP: uiza client vs curl easy |",
     "| warm keep-alive HTTPS: uiza client vs curl easy |",
@@ -32,7 +37,20 @@ const ROWS: &[&str] = &[
     "| floor: wrk -c1 -t1, HTTP |",
     "| floor: wrk -c1 -t1, HTTPS |",
     "stripped libuiza.so: ",
+    "TLS, every connection nginx accepted in this run: ",
 ];
+
+/// The value after ": " of the first line that starts with `prefix`.
+fn line_value<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?}:\n{stdout}"));
+    let (_, value) = line
+        .rsplit_once(": ")
+        .unwrap_or_else(|| panic!("no value in {line:?}"));
+    value
+}
 
 #[test]
 fn benchmark_runs_and_prints_its_table() {
@@ -84,4 +102,19 @@ fn benchmark_runs_and_prints_its_table() {
             );
         }
     }
+    // Like is compared with like: the same TLS version, cipher suite and
+    // group for both clients, on every connection of the run.
+    let pinned = "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519";
+    for who in [
+        "TLS, libcurl as OpenSSL reports it",
+        "TLS, libcurl as nginx logged it",
+        "TLS, libuiza as nginx logged it",
+    ] {
+        assert_eq!(line_value(&stdout, who), pinned, "{who}:\n{stdout}");
+    }
+    let all = line_value(&stdout, "TLS, every connection nginx accepted");
+    assert!(
+        all.ends_with(&format!(" × {pinned}")) && !all.contains(';'),
+        "connections with other TLS parameters: {all}"
+    );
 }
