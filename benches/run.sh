@@ -57,6 +57,10 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+# A signal would otherwise end the script without its EXIT trap (--serve
+# waits on nginx until it is stopped), leaving nginx and the temp dir.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # `localhost` rows go through the name resolver. Where it also names ::1,
 # nginx listens there too, so that neither client meets a refused address.
