@@ -2,7 +2,7 @@
 # libuiza vs libcurl on loopback against nginx; prints a markdown table.
 #
 #   benches/run.sh            full run (release build of libuiza, then every
-#                             case 5 times: about 1.5 min on 2 cores)
+#                             case 5 times: 1.5-2 min on 2 busy cores)
 #   benches/run.sh --quick    60 calls per case, 2 runs (tests/bench_smoke.rs)
 #   benches/run.sh --serve    only start nginx and build the programs, print
 #                             where they are, and wait (for perf/callgrind)
@@ -37,7 +37,7 @@ if ! echo '#include <openssl/ssl.h>' | cc -E -x c - >/dev/null 2>&1; then
     missing+=("libssl-dev (openssl/ssl.h)")
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
-    echo "benches/run.sh: missing: ${missing[*]}; .ci/run installs them (.ci/install.d/60-bench.sh)" >&2
+    echo "benches/run.sh: missing: ${missing[*]}; .ci/run installs them (.ci/install.d/)" >&2
     exit 3
 fi
 

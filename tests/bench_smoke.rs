@@ -70,7 +70,7 @@ fn benchmark_runs_and_prints_its_table() {
     assert!(
         out.status.code() != Some(3) || !stderr.contains("missing"),
         "the benchmark needs tools this machine lacks; .ci/run installs them \
-         (.ci/install.d/60-bench.sh):\n{stderr}"
+         (.ci/install.d/):\n{stderr}"
     );
     assert!(
         out.status.success(),
