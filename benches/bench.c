@@ -206,7 +206,8 @@ static int case_sequential(const char *kind, const char *base, const char *ca, i
     Ratios x = {{0}, 0};
     for (int r = 0; r < runs; r++) {
         size_t a0 = sa.n, b0 = sb.n;
-        /* Fresh clients for every run: a new pool, connection and session. */
+        /* Fresh clients for every run: new pools, new connections, no TLS
+         * state to resume from. */
         UizaSide *u = uiza_side_new(base, ca);
         if (strcmp(kind, "curl") == 0) {
             CurlSide *c = curl_side_new(base, ca, NULL);
@@ -291,9 +292,10 @@ static int case_threads(const char *base, const char *ca, int runs, int threads,
     Samples sa = samples_new(total), sb = samples_new(total);
     Ratios x = {{0}, 0};
     for (int r = 0; r < runs; r++) {
-        /* DNS and TLS sessions are shared, as a tuned libcurl program would;
-         * connections stay per handle (sharing the pool only adds locking
-         * when every thread keeps its own connection busy). */
+        /* The DNS cache and the TLS session cache are shared, as a tuned
+         * libcurl program would share them; connections stay per handle
+         * (sharing the pool only adds locking when every thread keeps its
+         * own connection busy). */
         CURLSH *share = curl_share_init();
         curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
         curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
