@@ -3,7 +3,7 @@
 #
 #   benches/run.sh            full run (release build of libuiza, then every
 #                             case 5 times: 1.5-2 min on 2 busy cores)
-#   benches/run.sh --quick    60 calls per case, 2 runs (tests/bench_smoke.rs)
+#   benches/run.sh --quick    40 calls per case, 2 runs (tests/bench_smoke.rs)
 #   benches/run.sh --serve    only start nginx and build the programs, print
 #                             where they are, and wait (for perf/callgrind)
 #
@@ -159,7 +159,7 @@ fi
 unset SSL_CERT_FILE SSL_CERT_DIR
 if [ "$quick" = 1 ]; then
     runs="${BENCH_RUNS:-2}"
-    calls=60 batch=15 tcalls=10 tbatch=5 cold=2 wrk_secs=1 recalls=10 rebatch=5
+    calls=40 batch=10 tcalls=10 tbatch=5 cold=2 wrk_secs=1 recalls=10 rebatch=5
 else
     runs="${BENCH_RUNS:-5}"
     calls=5000 batch=250 tcalls=5000 tbatch=100 cold=60 wrk_secs=5 recalls=400 rebatch=20
