@@ -1,27 +1,41 @@
 /*
  * libuiza vs libcurl: the same PUT, driven from C, in one run.
  *
- * Every case measures two sides, A and B, in alternating batches
- * (A B A B ...) so that a noisy machine cannot favour one of them, and
- * prints one markdown table row: median and p99 per call, calls per second,
- * the ratio A/B and whether it meets the target. benches/run.sh starts the
- * server and prints the table header.
+ * Every case measures two sides, A and B, RUNS times. A run is the whole
+ * batch sequence on fresh clients (warm-up included): batches alternate
+ * A B B A A B B A ..., so that neither side always goes first on a noisy
+ * machine. Each run gives one ratio A/B; the row shows the median and the
+ * range (min-max) of the runs' ratios, and "met" only when the whole range
+ * meets the target ("met in the median" when only the median does). The
+ * median, p99 and calls/s columns pool all runs' calls. benches/run.sh
+ * starts the server and prints the table header.
  *
- *   bench warm    BASE CA|- CALLS BATCH TARGET LABEL   A = UizaClient, B = curl easy handle
- *   bench threads BASE CA|- THREADS CALLS BATCH TARGET LABEL
- *                 A = one UizaClient shared by THREADS threads,
- *                 B = one curl easy handle per thread + a share handle
- *                 (CALLS per thread; the ratio is A's calls/s over B's)
- *   bench oneshot BASE CA|- CALLS BATCH TARGET LABEL   A = uiza_reset_stream_key
- *                 (UIZA_BASE_URL must be BASE), B = UizaClient call
+ *   bench seq KIND BASE CA|- RUNS CALLS BATCH TARGET LABEL
+ *       KIND curl     A = UizaClient reset,            B = curl easy handle
+ *            oneshot  A = uiza_reset_stream_key (UIZA_BASE_URL must be BASE),
+ *                     B = UizaClient reset
+ *            async    A = uiza_client_rotate_stream_key_async + wait for the
+ *                     callback, B = uiza_client_rotate_stream_key
+ *            rotate   A = uiza_client_rotate_stream_key, B = UizaClient reset
+ *       (the rotations pass current_key "live_old" and no token)
+ *   bench threads BASE CA|- RUNS THREADS CALLS BATCH TARGET LABEL
+ *       A = one UizaClient shared by THREADS threads,
+ *       B = one curl easy handle per thread + a share handle
+ *       (CALLS per thread; the ratio is A's calls/s over B's)
+ *   bench cold BASE CA|- RUNS SAMPLES BINDIR all|main TARGET LABEL
+ *       one child process per sample, BINDIR/cold_uiza vs BINDIR/cold_curl
+ *       (A B, then B A, ...); prints the main->key row, and with "all" the
+ *       exec->exit row and the peak-RSS row too.
+ *   bench probe uiza|curl BASE CA|-
+ *       one call on a new client, so that nginx logs one new connection;
+ *       the curl probe prints the TLS version, cipher suite and group that
+ *       OpenSSL negotiated for it ("-" over plain HTTP).
  *   bench versions   prints both libraries' versions
- *   bench cold    BASE CA|- SAMPLES BINDIR TARGET LABEL
- *                 one child process per sample, BINDIR/cold_uiza vs
- *                 BINDIR/cold_curl; prints the main->key row, the
- *                 exec->exit row and the peak-RSS row.
  *
  * TARGET is "le:X" (ratio must be <= X), "ge:X" (>= X) or "-" (none).
  */
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,15 +45,29 @@
 
 #include "clients.h"
 
+#define MAX_RUNS 64
+
+/* ---- samples and the table row ----------------------------------------- */
+
 typedef struct {
-    double *ns; /* per-call latencies */
-    size_t n;
+    double *ns; /* per-call latencies (or per-process values) */
+    size_t n, cap;
     double wall_ns; /* time spent in this side's batches */
 } Samples;
 
 static Samples samples_new(size_t cap) {
-    Samples s = {calloc(cap ? cap : 1, sizeof(double)), 0, 0};
+    Samples s = {calloc(cap ? cap : 1, sizeof(double)), 0, cap ? cap : 1, 0};
+    if (!s.ns) exit(2);
     return s;
+}
+
+static void samples_push(Samples *s, double v) {
+    if (s->n == s->cap) {
+        s->cap *= 2;
+        s->ns = realloc(s->ns, s->cap * sizeof(double));
+        if (!s->ns) exit(2);
+    }
+    s->ns[s->n++] = v;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -47,31 +75,84 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double quantile(Samples *s, double q) {
-    qsort(s->ns, s->n, sizeof(double), cmp_double);
-    size_t i = (size_t)(q * (double)s->n + 0.999999);
+/* Quantile q of v[0..n) (sorts it in place). */
+static double quantile_of(double *v, size_t n, double q) {
+    qsort(v, n, sizeof(double), cmp_double);
+    size_t i = (size_t)(q * (double)n + 0.999999);
     if (i > 0) i--;
-    if (i >= s->n) i = s->n - 1;
-    return s->ns[i];
+    if (i >= n) i = n - 1;
+    return v[i];
+}
+
+static double quantile(Samples *s, double q) { return quantile_of(s->ns, s->n, q); }
+
+/* Median of the samples pushed since index `from` (this run's). */
+static double median_since(Samples *s, size_t from) {
+    return quantile_of(s->ns + from, s->n - from, 0.5);
 }
 
 static double per_second(const Samples *s) { return (double)s->n * 1e9 / s->wall_ns; }
 
-/* | case | A median | A p99 | A calls/s | B median | B p99 | B calls/s | ratio | target | met | */
-static void print_row(const char *label, Samples *a, Samples *b, double ratio, const char *target,
-                      const char *unit) {
-    double div = strcmp(unit, "KiB") == 0 ? 1.0 : 1e3;
-    const char *u = strcmp(unit, "KiB") == 0 ? " KiB" : " µs";
-    char a_rate[32] = "-", b_rate[32] = "-";
+/* One ratio A/B per run. */
+typedef struct {
+    double r[MAX_RUNS];
+    int n;
+} Ratios;
+
+static double ratios_median(const Ratios *x) {
+    double v[MAX_RUNS];
+    memcpy(v, x->r, sizeof(double) * (size_t)x->n);
+    qsort(v, (size_t)x->n, sizeof(double), cmp_double);
+    return x->n % 2 ? v[x->n / 2] : (v[x->n / 2 - 1] + v[x->n / 2]) / 2;
+}
+
+/* "met" when every run meets the target, "met in the median" when the
+ * median of the runs does, "**no**" otherwise; "-" without a target.
+ * Decided on the unrounded ratios. */
+static const char *verdict(const Ratios *x, const char *target) {
+    int le = strncmp(target, "le:", 3) == 0, ge = strncmp(target, "ge:", 3) == 0;
+    if (!le && !ge) return "-";
+    double lim = atof(target + 3);
+    int all = 1;
+    for (int i = 0; i < x->n; i++)
+        if (le ? x->r[i] > lim : x->r[i] < lim) all = 0;
+    double med = ratios_median(x);
+    int med_ok = le ? med <= lim : med >= lim;
+    return all ? "met" : med_ok ? "met in the median" : "**no**";
+}
+
+/* | case | A median | A p99 | A calls/s | B median | B p99 | B calls/s |
+ * ratio: median (min–max) | target | met | */
+static void print_row(const char *label, Samples *a, Samples *b, const Ratios *x,
+                      const char *target, const char *unit) {
+    int kib = strcmp(unit, "KiB") == 0;
+    double div = kib ? 1.0 : 1e3;
+    const char *u = kib ? " KiB" : " µs";
+    char a_rate[32] = "-", b_rate[32] = "-", ratio[64];
     if (a->wall_ns > 0) snprintf(a_rate, sizeof a_rate, "%.0f", per_second(a));
     if (b->wall_ns > 0) snprintf(b_rate, sizeof b_rate, "%.0f", per_second(b));
-    const char *met = "-";
-    if (strncmp(target, "le:", 3) == 0) met = ratio <= atof(target + 3) ? "yes" : "**no**";
-    if (strncmp(target, "ge:", 3) == 0) met = ratio >= atof(target + 3) ? "yes" : "**no**";
-    printf("| %s | %.1f%s | %.1f%s | %s | %.1f%s | %.1f%s | %s | %.2f | %s | %s |\n", label,
+    double lo = x->r[0], hi = x->r[0];
+    for (int i = 1; i < x->n; i++) {
+        if (x->r[i] < lo) lo = x->r[i];
+        if (x->r[i] > hi) hi = x->r[i];
+    }
+    if (x->n > 1)
+        snprintf(ratio, sizeof ratio, "%.2f (%.2f–%.2f)", ratios_median(x), lo, hi);
+    else
+        snprintf(ratio, sizeof ratio, "%.2f", x->r[0]);
+    printf("| %s | %.1f%s | %.1f%s | %s | %.1f%s | %.1f%s | %s | %s | %s | %s |\n", label,
            quantile(a, 0.5) / div, u, quantile(a, 0.99) / div, u, a_rate, quantile(b, 0.5) / div, u,
-           quantile(b, 0.99) / div, u, b_rate, ratio, strcmp(target, "-") ? target + 0 : "-", met);
+           quantile(b, 0.99) / div, u, b_rate, ratio, target, verdict(x, target));
     fflush(stdout);
+}
+
+static int parse_runs(const char *arg) {
+    int runs = atoi(arg);
+    if (runs < 1 || runs > MAX_RUNS) {
+        fprintf(stderr, "bench: RUNS must be 1..%d\n", MAX_RUNS);
+        exit(2);
+    }
+    return runs;
 }
 
 /* ---- one client, sequential calls --------------------------------------- */
@@ -82,6 +163,8 @@ static void call_oneshot(void *s) {
     (void)s;
     uiza_oneshot_call();
 }
+static void call_rotate(void *s) { uiza_side_rotate(s); }
+static void call_rotate_async(void *s) { uiza_side_rotate_async(s); }
 static void call_curl(void *s) { curl_side_call(s); }
 
 static void run_batch(CallFn f, void *side, size_t n, Samples *out) {
@@ -89,39 +172,65 @@ static void run_batch(CallFn f, void *side, size_t n, Samples *out) {
     for (size_t i = 0; i < n; i++) {
         double t = now_ns();
         f(side);
-        out->ns[out->n++] = now_ns() - t;
+        samples_push(out, now_ns() - t);
     }
     out->wall_ns += now_ns() - start;
 }
 
+/* One run: warm-up, then batches A B, B A, A B, ... */
 static void alternate(CallFn fa, void *a, CallFn fb, void *b, size_t calls, size_t batch,
                       Samples *sa, Samples *sb) {
-    /* Warm-up: connect, handshake and fill caches outside the figures. */
-    Samples warm = samples_new(20);
-    run_batch(fa, a, 20, &warm);
-    warm.n = 0;
-    run_batch(fb, b, 20, &warm);
+    /* Warm-up: connect, handshake, start workers and fill caches outside
+     * the figures (20 calls, or one batch if smaller: --quick). */
+    size_t w = batch < 20 ? batch : 20;
+    Samples warm = samples_new(2 * w);
+    run_batch(fa, a, w, &warm);
+    run_batch(fb, b, w, &warm);
     free(warm.ns);
-    for (size_t done = 0; done < calls; done += batch) {
+    size_t k = 0;
+    for (size_t done = 0; done < calls; done += batch, k++) {
         size_t n = calls - done < batch ? calls - done : batch;
-        run_batch(fa, a, n, sa);
-        run_batch(fb, b, n, sb);
+        if (k % 2 == 0) {
+            run_batch(fa, a, n, sa);
+            run_batch(fb, b, n, sb);
+        } else {
+            run_batch(fb, b, n, sb);
+            run_batch(fa, a, n, sa);
+        }
     }
 }
 
-static int case_sequential(int oneshot, const char *base, const char *ca, size_t calls,
-                           size_t batch, const char *target, const char *label) {
-    Samples sa = samples_new(calls), sb = samples_new(calls);
-    UizaSide *u = uiza_side_new(base, ca);
-    if (oneshot) {
-        alternate(call_oneshot, NULL, call_uiza, u, calls, batch, &sa, &sb);
-    } else {
-        CurlSide *c = curl_side_new(base, ca, NULL);
-        alternate(call_uiza, u, call_curl, c, calls, batch, &sa, &sb);
-        curl_side_free(c);
+static int case_sequential(const char *kind, const char *base, const char *ca, int runs,
+                           size_t calls, size_t batch, const char *target, const char *label) {
+    Samples sa = samples_new(calls * (size_t)runs), sb = samples_new(calls * (size_t)runs);
+    Ratios x = {{0}, 0};
+    for (int r = 0; r < runs; r++) {
+        size_t a0 = sa.n, b0 = sb.n;
+        /* Fresh clients for every run: new pools, new connections, no TLS
+         * state to resume from. */
+        UizaSide *u = uiza_side_new(base, ca);
+        if (strcmp(kind, "curl") == 0) {
+            CurlSide *c = curl_side_new(base, ca, NULL);
+            alternate(call_uiza, u, call_curl, c, calls, batch, &sa, &sb);
+            curl_side_free(c);
+        } else if (strcmp(kind, "oneshot") == 0) {
+            /* The one-shot client is the process's: created in run 1. */
+            alternate(call_oneshot, NULL, call_uiza, u, calls, batch, &sa, &sb);
+        } else if (strcmp(kind, "async") == 0 || strcmp(kind, "rotate") == 0) {
+            UizaSide *v = uiza_side_new(base, ca);
+            if (kind[0] == 'a')
+                alternate(call_rotate_async, u, call_rotate, v, calls, batch, &sa, &sb);
+            else
+                alternate(call_rotate, u, call_uiza, v, calls, batch, &sa, &sb);
+            uiza_side_free(v);
+        } else {
+            fprintf(stderr, "bench: unknown seq kind %s\n", kind);
+            return 2;
+        }
+        uiza_side_free(u);
+        x.r[x.n++] = median_since(&sa, a0) / median_since(&sb, b0);
     }
-    uiza_side_free(u);
-    print_row(label, &sa, &sb, quantile(&sa, 0.5) / quantile(&sb, 0.5), target, "us");
+    print_row(label, &sa, &sb, &x, target, "us");
     return 0;
 }
 
@@ -145,18 +254,24 @@ static void *job_main(void *arg) {
 }
 
 /* Runs one batch of n calls on each of `threads` threads; sides[i] is the
- * handle thread i uses. Appends latencies and wall time to out. */
-static void threads_batch(CallFn f, void **sides, int threads, size_t n, Samples *out) {
+ * handle thread i uses. Appends latencies and wall time to out; returns the
+ * batch's wall time. */
+static double threads_batch(CallFn f, void **sides, int threads, size_t n, Samples *out) {
     pthread_t tid[64];
     Job jobs[64];
+    double *lat = calloc((size_t)threads * n, sizeof(double));
+    if (!lat) exit(2);
     double start = now_ns();
     for (int i = 0; i < threads; i++) {
-        jobs[i] = (Job){f, sides[i], n, out->ns + out->n + (size_t)i * n};
+        jobs[i] = (Job){f, sides[i], n, lat + (size_t)i * n};
         pthread_create(&tid[i], NULL, job_main, &jobs[i]);
     }
     for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
-    out->wall_ns += now_ns() - start;
-    out->n += (size_t)threads * n;
+    double wall = now_ns() - start;
+    out->wall_ns += wall;
+    for (size_t i = 0; i < (size_t)threads * n; i++) samples_push(out, lat[i]);
+    free(lat);
+    return wall;
 }
 
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -169,41 +284,53 @@ static void share_unlock(CURL *h, curl_lock_data d, void *u) {
     pthread_mutex_unlock(&share_locks[d]);
 }
 
-static int case_threads(const char *base, const char *ca, int threads, size_t calls,
+static int case_threads(const char *base, const char *ca, int runs, int threads, size_t calls,
                         size_t batch, const char *target, const char *label) {
     if (threads < 1 || threads > 64) return 2;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&share_locks[i], NULL);
-    /* DNS and TLS sessions are shared, as a tuned libcurl program would;
-     * connections stay per handle (sharing the pool only adds locking when
-     * every thread keeps its own connection busy). */
-    CURLSH *share = curl_share_init();
-    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-
-    UizaSide *u = uiza_side_new(base, ca);
-    void *usides[64], *csides[64];
-    for (int i = 0; i < threads; i++) {
-        usides[i] = u;
-        csides[i] = curl_side_new(base, ca, share);
-    }
-    size_t total = (size_t)threads * calls;
+    size_t total = (size_t)threads * calls * (size_t)runs;
     Samples sa = samples_new(total), sb = samples_new(total);
-    Samples warm = samples_new((size_t)threads * 10);
-    threads_batch(call_uiza, usides, threads, 10, &warm);
-    warm.n = 0;
-    threads_batch(call_curl, csides, threads, 10, &warm);
-    free(warm.ns);
-    for (size_t done = 0; done < calls; done += batch) {
-        size_t n = calls - done < batch ? calls - done : batch;
-        threads_batch(call_uiza, usides, threads, n, &sa);
-        threads_batch(call_curl, csides, threads, n, &sb);
+    Ratios x = {{0}, 0};
+    for (int r = 0; r < runs; r++) {
+        /* The DNS cache and the TLS session cache are shared, as a tuned
+         * libcurl program would share them; connections stay per handle
+         * (sharing the pool only adds locking when every thread keeps its
+         * own connection busy). */
+        CURLSH *share = curl_share_init();
+        curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        UizaSide *u = uiza_side_new(base, ca);
+        void *usides[64], *csides[64];
+        for (int i = 0; i < threads; i++) {
+            usides[i] = u;
+            csides[i] = curl_side_new(base, ca, share);
+        }
+        size_t w = batch < 10 ? batch : 10;
+        Samples warm = samples_new((size_t)threads * w);
+        threads_batch(call_uiza, usides, threads, w, &warm);
+        threads_batch(call_curl, csides, threads, w, &warm);
+        free(warm.ns);
+        double wa = 0, wb = 0;
+        size_t na = 0, nb = 0, k = 0;
+        for (size_t done = 0; done < calls; done += batch, k++) {
+            size_t n = calls - done < batch ? calls - done : batch;
+            if (k % 2 == 0) {
+                wa += threads_batch(call_uiza, usides, threads, n, &sa);
+                wb += threads_batch(call_curl, csides, threads, n, &sb);
+            } else {
+                wb += threads_batch(call_curl, csides, threads, n, &sb);
+                wa += threads_batch(call_uiza, usides, threads, n, &sa);
+            }
+            na += (size_t)threads * n, nb += (size_t)threads * n;
+        }
+        x.r[x.n++] = ((double)na / wa) / ((double)nb / wb);
+        for (int i = 0; i < threads; i++) curl_side_free(csides[i]);
+        uiza_side_free(u);
+        curl_share_cleanup(share);
     }
-    print_row(label, &sa, &sb, per_second(&sa) / per_second(&sb), target, "us");
-    for (int i = 0; i < threads; i++) curl_side_free(csides[i]);
-    uiza_side_free(u);
-    curl_share_cleanup(share);
+    print_row(label, &sa, &sb, &x, target, "us");
     return 0;
 }
 
@@ -237,28 +364,92 @@ static void cold_sample(const char *bin, const char *base, const char *ca, doubl
     }
 }
 
-static int case_cold(const char *base, const char *ca, size_t n, const char *dir,
-                     const char *target, const char *label) {
+/* The three figures of one side. */
+typedef struct {
+    Samples key, wall, rss;
+} Cold;
+
+static void cold_one(const char *bin, const char *base, const char *ca, Cold *c) {
+    double ns, rss, wall;
+    cold_sample(bin, base, ca, &ns, &rss, &wall);
+    samples_push(&c->key, ns);
+    samples_push(&c->wall, wall);
+    samples_push(&c->rss, rss);
+    c->key.wall_ns += ns, c->wall.wall_ns += wall;
+}
+
+static int case_cold(const char *base, const char *ca, int runs, size_t n, const char *dir,
+                     int all_rows, const char *target, const char *label) {
     char a_bin[4096], b_bin[4096];
     snprintf(a_bin, sizeof a_bin, "%s/cold_uiza", dir);
     snprintf(b_bin, sizeof b_bin, "%s/cold_curl", dir);
     const char *ca_arg = ca ? ca : "-";
-    Samples a = samples_new(n), b = samples_new(n);
-    Samples aw = samples_new(n), bw = samples_new(n);
-    Samples ar = samples_new(n), br = samples_new(n);
-    for (size_t i = 0; i < n; i++) {
-        cold_sample(a_bin, base, ca_arg, &a.ns[i], &ar.ns[i], &aw.ns[i]);
-        cold_sample(b_bin, base, ca_arg, &b.ns[i], &br.ns[i], &bw.ns[i]);
-        a.wall_ns += a.ns[i], b.wall_ns += b.ns[i];
-        aw.wall_ns += aw.ns[i], bw.wall_ns += bw.ns[i];
-        a.n = b.n = aw.n = bw.n = ar.n = br.n = i + 1;
+    size_t cap = n * (size_t)runs;
+    Cold a = {samples_new(cap), samples_new(cap), samples_new(cap)};
+    Cold b = {samples_new(cap), samples_new(cap), samples_new(cap)};
+    Ratios xk = {{0}, 0}, xw = {{0}, 0}, xr = {{0}, 0};
+    for (int r = 0; r < runs; r++) {
+        size_t a0 = a.key.n, b0 = b.key.n;
+        for (size_t i = 0; i < n; i++) {
+            if (i % 2 == 0) {
+                cold_one(a_bin, base, ca_arg, &a);
+                cold_one(b_bin, base, ca_arg, &b);
+            } else {
+                cold_one(b_bin, base, ca_arg, &b);
+                cold_one(a_bin, base, ca_arg, &a);
+            }
+        }
+        xk.r[xk.n++] = median_since(&a.key, a0) / median_since(&b.key, b0);
+        xw.r[xw.n++] = median_since(&a.wall, a0) / median_since(&b.wall, b0);
+        xr.r[xr.n++] = median_since(&a.rss, a0) / median_since(&b.rss, b0);
     }
-    char l2[512], l3[512];
-    print_row(label, &a, &b, quantile(&a, 0.5) / quantile(&b, 0.5), target, "us");
-    snprintf(l2, sizeof l2, "%s, exec→exit incl. loading the library (info)", label);
-    print_row(l2, &aw, &bw, quantile(&aw, 0.5) / quantile(&bw, 0.5), "-", "us");
-    snprintf(l3, sizeof l3, "peak RSS of that one-call process (info)");
-    print_row(l3, &ar, &br, quantile(&ar, 0.5) / quantile(&br, 0.5), "-", "KiB");
+    print_row(label, &a.key, &b.key, &xk, target, "us");
+    if (all_rows) {
+        char l2[512];
+        snprintf(l2, sizeof l2, "%s, exec→exit incl. loading the library (info)", label);
+        print_row(l2, &a.wall, &b.wall, &xw, "-", "us");
+        print_row("peak RSS of that one-call process (info)", &a.rss, &b.rss, &xr, "-", "KiB");
+    }
+    return 0;
+}
+
+/* ---- the TLS probe ------------------------------------------------------- */
+
+static char curl_tls[256];
+
+/* Progress callback: once the handshake is done, note what OpenSSL
+ * negotiated (CURLINFO_TLS_SSL_PTR is only promised during a transfer). */
+static int note_tls(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+    (void)dt, (void)dn, (void)ut, (void)un;
+    struct curl_tlssessioninfo *info = NULL;
+    if (curl_tls[0] || curl_easy_getinfo((CURL *)user, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK ||
+        !info || info->backend != CURLSSLBACKEND_OPENSSL || !info->internals)
+        return 0;
+    SSL *ssl = info->internals;
+    if (!SSL_is_init_finished(ssl)) return 0;
+    int nid = SSL_get_negotiated_group(ssl);
+    const char *group = nid > 0 ? OBJ_nid2sn(nid) : NULL;
+    snprintf(curl_tls, sizeof curl_tls, "%s %s %s", SSL_get_version(ssl),
+             SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)), group ? group : "-");
+    return 0;
+}
+
+static int probe(const char *who, const char *base, const char *ca) {
+    if (strcmp(who, "uiza") == 0) {
+        UizaSide *u = uiza_side_new(base, ca);
+        uiza_side_call(u);
+        uiza_side_free(u);
+        return 0;
+    }
+    if (strcmp(who, "curl") != 0) return 2;
+    CurlSide *c = curl_side_new(base, ca, NULL);
+    CURL *easy = curl_side_easy(c);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, note_tls);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, easy);
+    curl_side_call(c);
+    curl_side_free(c);
+    printf("%s\n", curl_tls[0] ? curl_tls : "-");
     return 0;
 }
 
@@ -266,25 +457,23 @@ int main(int argc, char **argv) {
     if (argc < 2) goto usage;
     const char *mode = argv[1];
     curl_global_init(CURL_GLOBAL_DEFAULT);
+#define CA(i) (strcmp(argv[i], "-") ? argv[i] : NULL)
     if (strcmp(mode, "versions") == 0) {
         printf("libuiza %s vs %s", uiza_version(), curl_version());
         return 0;
     }
-    if (argc == 8 && strcmp(mode, "warm") == 0)
-        return case_sequential(0, argv[2], strcmp(argv[3], "-") ? argv[3] : NULL,
-                               strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10), argv[6],
-                               argv[7]);
-    if (argc == 8 && strcmp(mode, "oneshot") == 0)
-        return case_sequential(1, argv[2], strcmp(argv[3], "-") ? argv[3] : NULL,
-                               strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10), argv[6],
-                               argv[7]);
-    if (argc == 9 && strcmp(mode, "threads") == 0)
-        return case_threads(argv[2], strcmp(argv[3], "-") ? argv[3] : NULL, atoi(argv[4]),
-                            strtoul(argv[5], NULL, 10), strtoul(argv[6], NULL, 10), argv[7],
-                            argv[8]);
-    if (argc == 8 && strcmp(mode, "cold") == 0)
-        return case_cold(argv[2], strcmp(argv[3], "-") ? argv[3] : NULL,
-                         strtoul(argv[4], NULL, 10), argv[5], argv[6], argv[7]);
+    if (argc == 10 && strcmp(mode, "seq") == 0)
+        return case_sequential(argv[2], argv[3], CA(4), parse_runs(argv[5]),
+                               strtoul(argv[6], NULL, 10), strtoul(argv[7], NULL, 10), argv[8],
+                               argv[9]);
+    if (argc == 10 && strcmp(mode, "threads") == 0)
+        return case_threads(argv[2], CA(3), parse_runs(argv[4]), atoi(argv[5]),
+                            strtoul(argv[6], NULL, 10), strtoul(argv[7], NULL, 10), argv[8],
+                            argv[9]);
+    if (argc == 10 && strcmp(mode, "cold") == 0)
+        return case_cold(argv[2], CA(3), parse_runs(argv[4]), strtoul(argv[5], NULL, 10),
+                         argv[6], strcmp(argv[7], "all") == 0, argv[8], argv[9]);
+    if (argc == 5 && strcmp(mode, "probe") == 0) return probe(argv[2], argv[3], CA(4));
 usage:
     fprintf(stderr, "usage: see the comment at the top of benches/bench.c\n");
     return 2;

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef BENCH_UIZA
+#include <semaphore.h>
+#endif
+
 static void die(const char *what, const char *detail) {
     fprintf(stderr, "bench: %s: %s\n", what, detail ? detail : "");
     exit(2);
@@ -23,10 +27,15 @@ int extract_ingest_key(const char *body, char *out, size_t cap) {
 #ifdef BENCH_UIZA
 struct UizaSide {
     UizaClient *client;
+    /* Async rotation: the callback stores its outcome and posts done. */
+    sem_t done;
+    UizaStatus async_status;
+    char *async_error; /* a copy of the error document, if any */
 };
 
 UizaSide *uiza_side_new(const char *base_url, const char *ca_file) {
     UizaSide *s = calloc(1, sizeof *s);
+    if (sem_init(&s->done, 0, 0) != 0) die("sem_init", NULL);
     s->client = uiza_client_new(BENCH_API_KEY);
     if (!s->client) die("uiza_client_new", NULL);
     if (uiza_client_set_base_url(s->client, base_url) != UIZA_STATUS_OK)
@@ -63,8 +72,35 @@ void uiza_side_call_key(UizaSide *s, char *out, size_t cap) {
     uiza_string_free(json);
 }
 
+void uiza_side_rotate(UizaSide *s) {
+    char *json = NULL;
+    UizaStatus st =
+        uiza_client_rotate_stream_key(s->client, BENCH_ENTITY_ID, BENCH_OLD_KEY, NULL, &json);
+    if (st != UIZA_STATUS_OK) die(uiza_status_str(st), json);
+    uiza_string_free(json);
+}
+
+/* Runs on a library worker thread; json is borrowed until it returns. */
+static void on_rotated(void *user_data, UizaStatus status, const char *json) {
+    UizaSide *s = user_data;
+    s->async_status = status;
+    if (status != UIZA_STATUS_OK) s->async_error = strdup(json ? json : "");
+    sem_post(&s->done);
+}
+
+void uiza_side_rotate_async(UizaSide *s) {
+    UizaStatus st = uiza_client_rotate_stream_key_async(s->client, BENCH_ENTITY_ID, BENCH_OLD_KEY,
+                                                        NULL, on_rotated, s);
+    if (st != UIZA_STATUS_OK) die("uiza_client_rotate_stream_key_async refused", uiza_status_str(st));
+    while (sem_wait(&s->done) != 0) {
+    }
+    if (s->async_status != UIZA_STATUS_OK) die(uiza_status_str(s->async_status), s->async_error);
+}
+
 void uiza_side_free(UizaSide *s) {
     uiza_client_free(s->client);
+    sem_destroy(&s->done);
+    free(s->async_error);
     free(s);
 }
 #endif
@@ -127,6 +163,8 @@ void curl_side_call_key(CurlSide *s, char *out, size_t cap) {
     curl_side_call(s);
     if (extract_ingest_key(s->body, out, cap) != 0) die("curl: no ingest.key", s->body);
 }
+
+CURL *curl_side_easy(CurlSide *s) { return s->easy; }
 
 void curl_side_free(CurlSide *s) {
     curl_easy_cleanup(s->easy);

@@ -19,6 +19,9 @@
 /* The seed entity of the API documentation. */
 #define BENCH_ENTITY_ID "22013d8a-d5fa-48f0-9a63-1f471ca9e81d"
 #define BENCH_EXPECTED_KEY "live_updated_key"
+/* The current_key the rotation cases pass: any key other than the one
+ * nginx returns, so that every rotation succeeds with its single PUT. */
+#define BENCH_OLD_KEY "live_old"
 
 static inline double now_ns(void) {
     struct timespec ts;
@@ -41,6 +44,12 @@ void uiza_side_call(UizaSide *s);
 void uiza_oneshot_call(void);
 /* One reset, then the key parsed out of the body into out. */
 void uiza_side_call_key(UizaSide *s, char *out, size_t cap);
+/* One blocking uiza_client_rotate_stream_key (current_key BENCH_OLD_KEY,
+ * no token); aborts on any failure. */
+void uiza_side_rotate(UizaSide *s);
+/* The same rotation through uiza_client_rotate_stream_key_async; returns
+ * once its callback has run (it posts a semaphore the caller waits on). */
+void uiza_side_rotate_async(UizaSide *s);
 void uiza_side_free(UizaSide *s);
 #endif
 
@@ -51,6 +60,8 @@ typedef struct CurlSide CurlSide;
 CurlSide *curl_side_new(const char *base_url, const char *ca_file, CURLSH *share);
 void curl_side_call(CurlSide *s);
 void curl_side_call_key(CurlSide *s, char *out, size_t cap);
+/* The easy handle, for inspection (the TLS probe of bench.c). */
+CURL *curl_side_easy(CurlSide *s);
 void curl_side_free(CurlSide *s);
 #endif
 

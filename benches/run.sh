@@ -2,8 +2,8 @@
 # libuiza vs libcurl on loopback against nginx; prints a markdown table.
 #
 #   benches/run.sh            full run (release build of libuiza, then every
-#                             case 5 times: about 1.5 min on 2 cores)
-#   benches/run.sh --quick    60 calls per case, 2 runs (tests/bench_smoke.rs)
+#                             case 5 times: 1.5-2 min on 2 busy cores)
+#   benches/run.sh --quick    40 calls per case, 2 runs (tests/bench_smoke.rs)
 #   benches/run.sh --serve    only start nginx and build the programs, print
 #                             where they are, and wait (for perf/callgrind)
 #
@@ -14,8 +14,9 @@
 #
 # nginx serves the documentation's 200 entity for the PUT over HTTP and over
 # HTTPS with a private CA generated here (libuiza trusts it through
-# uiza_client_set_ca_file, libcurl through CURLOPT_CAINFO). Everything lives
-# in a temp dir that is removed on exit, nginx included.
+# uiza_client_set_ca_file, libcurl through CURLOPT_CAINFO), with TLS pinned
+# to 1.3 / AES-128-GCM / X25519. Everything lives in a temp dir that is
+# removed on exit, nginx included. docs/benchmark.md describes the method.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,8 +33,11 @@ curl_cflags="$(pkg-config --cflags libcurl 2>/dev/null || true)"
 if ! echo '#include <curl/curl.h>' | cc $curl_cflags -E -x c - >/dev/null 2>&1; then
     missing+=("libcurl4-openssl-dev (curl/curl.h)")
 fi
+if ! echo '#include <openssl/ssl.h>' | cc -E -x c - >/dev/null 2>&1; then
+    missing+=("libssl-dev (openssl/ssl.h)")
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
-    echo "benches/run.sh: missing: ${missing[*]}; .ci/run installs them (.ci/install.d/60-bench.sh)" >&2
+    echo "benches/run.sh: missing: ${missing[*]}; .ci/run installs them (.ci/install.d/)" >&2
     exit 3
 fi
 
@@ -53,6 +57,10 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+# A signal would otherwise end the script without its EXIT trap (--serve
+# waits on nginx until it is stopped), leaving nginx and the temp dir.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # `localhost` rows go through the name resolver. Where it also names ::1,
 # nginx listens there too, so that neither client meets a refused address.
@@ -80,9 +88,11 @@ cflags=(-O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/include" -I"$b
 # LD_LIBRARY_PATH holds target/<profile> (see tests/support/c_build.rs).
 uiza_link=(-L"$UIZA_LIB_DIR" -luiza -Wl,--disable-new-dtags,-rpath,"$UIZA_LIB_DIR")
 # The three builds run side by side; `wait` on each one stops on an error.
+# bench links libssl only for the TLS probe (SSL_get_version & co. on the
+# SSL* libcurl hands out); the cold children link one library each.
 # shellcheck disable=SC2086
 cc "${cflags[@]}" $curl_cflags -DBENCH_UIZA -DBENCH_CURL -o "$tmp/bench" \
-    "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lpthread &
+    "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lssl -lcrypto -lpthread &
 cc_bench=$!
 cc "${cflags[@]}" -DBENCH_UIZA -o "$tmp/cold_uiza" \
     "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}" -lpthread &
@@ -149,13 +159,42 @@ fi
 unset SSL_CERT_FILE SSL_CERT_DIR
 if [ "$quick" = 1 ]; then
     runs="${BENCH_RUNS:-2}"
-    calls=60 batch=15 tcalls=10 tbatch=5 cold=2 wrk_secs=1 recalls=10 rebatch=5
+    calls=40 batch=10 tcalls=10 tbatch=5 cold=2 wrk_secs=1 recalls=10 rebatch=5
 else
     runs="${BENCH_RUNS:-5}"
     calls=5000 batch=250 tcalls=5000 tbatch=100 cold=60 wrk_secs=5 recalls=400 rebatch=20
 fi
 b="$tmp/bench"
 echo "$("$b" versions) ($UIZA_LIB_DIR); $(nginx -v 2>&1 | cut -d' ' -f3); $(nproc) CPUs; ECDSA P-256 server cert"
+
+# --- what TLS each client negotiates ------------------------------------------
+# nginx logs one line per new TLS connection (nginx.conf.template). Each
+# probe opens exactly one, so the line it adds is that client's.
+tls_log="$tmp/tls.log"
+tls_lines() { wc -l <"$tls_log"; }
+seen_by_nginx() { # probe args...; prints the probe's output to $tmp/probe.out
+    local before after
+    before="$(tls_lines)"
+    "$b" probe "$@" >"$tmp/probe.out"
+    for _ in $(seq 200); do
+        after="$(tls_lines)"
+        [ "$after" -gt "$before" ] && break
+        sleep 0.01
+    done
+    if [ "$after" -ne $((before + 1)) ]; then
+        echo "benches/run.sh: probe $1 opened $((after - before)) TLS connections, not 1" >&2
+        exit 3
+    fi
+    tail -n 1 "$tls_log" | cut -d' ' -f2-
+}
+uiza_tls="$(seen_by_nginx uiza "$https" "$ca")"
+curl_tls_server="$(seen_by_nginx curl "$https" "$ca")"
+curl_tls_client="$(cat "$tmp/probe.out")"
+echo "TLS, nginx pinned to: TLSv1.3, TLS_AES_128_GCM_SHA256, X25519 (both clients keep their default offers)"
+echo "TLS, libcurl as OpenSSL reports it (SSL_get_version, SSL_get_current_cipher, SSL_get_negotiated_group): $curl_tls_client"
+echo "TLS, libcurl as nginx logged it (\$ssl_protocol \$ssl_cipher \$ssl_curve): $curl_tls_server"
+echo "TLS, libuiza as nginx logged it (\$ssl_protocol \$ssl_cipher \$ssl_curve): $uiza_tls"
+echo "TLS parameters identical for both clients: $([ "$uiza_tls" = "$curl_tls_server" ] && [ "$curl_tls_server" = "$curl_tls_client" ] && echo yes || echo NO)"
 echo "localhost resolves to: $(getent ahosts localhost | awk '$2 == "STREAM" {print $1}' | paste -sd' ')"
 echo
 echo "| case (A vs B) | A median | A p99 | A calls/s | B median | B p99 | B calls/s | ratio A/B: median (min–max) of $runs runs | target | met |"
@@ -220,4 +259,8 @@ echo
 echo "met: every run meets the target; met in the median: the median of the runs does, not every run;"
 echo "decided on the unrounded ratios (a 0.70 shown may be 0.704)."
 echo "stripped libuiza.so: $(stat -c %s "$tmp/libuiza.stripped.so") bytes (unstripped $(stat -c %s "$UIZA_LIB_DIR/libuiza.so"))"
+# Every TLS connection of the run, both clients and wrk: the pinning held
+# for all of them, not only for the probes.
+echo "TLS, every connection nginx accepted in this run: $(cut -d' ' -f2- "$tls_log" | sort | uniq -c |
+    awk '{n = $1; $1 = ""; printf "%s%d ×%s", (NR > 1 ? "; " : ""), n, $0}')"
 echo "bench table done"
