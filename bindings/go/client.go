@@ -1,8 +1,6 @@
 package uiza
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -luiza
 #include <stdlib.h>
 #include <string.h>
 #include "uiza.h"
