@@ -10,9 +10,11 @@ import itertools
 import json
 import os
 import re
+import sys
 import threading
 import time
 import unittest
+import unittest.mock
 import urllib.request
 
 import uiza
@@ -499,6 +501,54 @@ class AsyncTest(unittest.TestCase):
         asyncio.run(main())
         wait_for_callbacks(self)
         self.assertEqual(rotations(entity_id), 0)
+
+
+class LoadTest(unittest.TestCase):
+    """Where load() finds libuiza, without installing it: find_library is
+    replaced by a stand-in that records its calls."""
+
+    def setUp(self):
+        uiza._installed_library.cache_clear()
+        self.addCleanup(uiza._installed_library.cache_clear)
+
+    def resolve(self, found, library=None, env=None):
+        """_library_path(library) with UIZA_LIBRARY set to ``env`` (None:
+        unset) and find_library answering ``found``; returns the path and
+        the names find_library was asked for."""
+        asked = []
+
+        def find_library(name):
+            asked.append(name)
+            return found
+
+        environ = {k: v for k, v in os.environ.items() if k != "UIZA_LIBRARY"}
+        if env is not None:
+            environ["UIZA_LIBRARY"] = env
+        with unittest.mock.patch.dict(os.environ, environ, clear=True), \
+                unittest.mock.patch("ctypes.util.find_library", find_library):
+            path = uiza._library_path(library)
+        uiza._installed_library.cache_clear()
+        return path, asked
+
+    def test_library_argument_then_variable_then_find_library_then_name(self):
+        self.assertEqual(self.resolve("libuiza.so.0.2", "/opt/a/libuiza.so", "/opt/b/libuiza.so"),
+                         ("/opt/a/libuiza.so", []))
+        self.assertEqual(self.resolve("libuiza.so.0.2", None, "/opt/b/libuiza.so"),
+                         ("/opt/b/libuiza.so", []))
+        self.assertEqual(self.resolve("libuiza.so.0.2"), ("libuiza.so.0.2", ["uiza"]))
+        self.assertEqual(self.resolve("libuiza.so.0.2", env=""), ("libuiza.so.0.2", ["uiza"]))
+        self.assertEqual(self.resolve(None), (uiza._platform_name(), ["uiza"]))
+        if sys.platform.startswith("linux"):
+            self.assertEqual(uiza._platform_name(), "libuiza.so")
+
+    def test_load_opens_what_find_library_finds(self):
+        built = os.environ["UIZA_LIBRARY"]
+        environ = {k: v for k, v in os.environ.items() if k != "UIZA_LIBRARY"}
+        with unittest.mock.patch.dict(os.environ, environ, clear=True), \
+                unittest.mock.patch("ctypes.util.find_library", lambda name: built):
+            lib = uiza.load()
+        self.assertIs(lib, uiza.load(built))
+        self.assertTrue(lib.uiza_version())
 
 
 class HeaderTest(unittest.TestCase):

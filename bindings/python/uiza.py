@@ -2,7 +2,9 @@
 
 A single module over ctypes, no dependencies. The shared library is loaded
 from the ``library`` argument, else the ``UIZA_LIBRARY`` environment
-variable, else ``libuiza.so`` through the system's loader path::
+variable, else wherever ``ctypes.util.find_library("uiza")`` finds an
+installed copy, else ``libuiza.so`` (``libuiza.dylib``, ``uiza.dll``)
+through the system's loader path::
 
     import uiza
 
@@ -30,12 +32,15 @@ Live-entity ids are 1 to 256 characters from A-Z a-z 0-9 - . _ ~, and not
 
 import asyncio
 import ctypes
+import ctypes.util
 import enum
+import functools
 import itertools
 import json
 import math
 import operator
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Optional
@@ -290,12 +295,41 @@ _loaded = {}
 _load_lock = threading.Lock()
 
 
+def _platform_name():
+    """The library's file name on this platform, for the loader to find."""
+    if sys.platform == "darwin":
+        return "libuiza.dylib"
+    if sys.platform in ("win32", "cygwin"):
+        return "uiza.dll"
+    return "libuiza.so"
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_library():
+    """What ctypes.util.find_library("uiza") finds (such as
+    "libuiza.so.0.2" of a copy installed with cargo cinstall), else the
+    platform's name. Looked up once: find_library may run ldconfig or a
+    compiler."""
+    return ctypes.util.find_library("uiza") or _platform_name()
+
+
+def _library_path(library=None):
+    """The path or name load() opens: ``library``, else ``UIZA_LIBRARY``
+    (when set and not empty), else an installed copy (_installed_library)."""
+    if library is not None:
+        return os.fspath(library)
+    return os.environ.get("UIZA_LIBRARY") or _installed_library()
+
+
 def load(library=None):
     """Loads (once per path) and declares libuiza; returns the ctypes.CDLL.
 
-    ``library`` is a path; by default ``UIZA_LIBRARY``, else ``libuiza.so``.
+    ``library`` is a path. By default: ``UIZA_LIBRARY``, else what
+    ``ctypes.util.find_library("uiza")`` finds, else ``libuiza.so``
+    (``libuiza.dylib`` on macOS, ``uiza.dll`` on Windows) through the
+    system's loader path.
     """
-    path = os.fspath(library) if library is not None else os.environ.get("UIZA_LIBRARY", "libuiza.so")
+    path = _library_path(library)
     with _load_lock:
         lib = _loaded.get(path)
         if lib is None:
