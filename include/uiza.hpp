@@ -55,9 +55,15 @@
  * A-Z a-z 0-9 - . _ ~, and not "." or ".."; anything else throws
  * uiza::Error with UIZA_STATUS_INVALID_ARGUMENT and nothing is sent.
  *
- * Strings passed in must not contain NUL bytes: the C API would silently
- * cut them there (an id "a\0b" would name the entity "a"), so the wrapper
- * refuses them with UIZA_STATUS_INVALID_ARGUMENT instead.
+ * Messages: every uiza::Error carries the library's own message, refusals
+ * of arguments included. The client is created with uiza_client_create()
+ * and the setters go through uiza_client_configure() (with a JSON document
+ * the wrapper builds), so an invalid key, URL, timeout or CA file is
+ * explained by the library. The wrapper adds only the checks the library
+ * cannot make: an id, key or API key must not contain NUL bytes, since
+ * the C API would silently cut them there (an id "a\0b" would name the
+ * entity "a"); such strings are refused with UIZA_STATUS_INVALID_ARGUMENT
+ * and a message of the wrapper's own.
  */
 #ifndef UIZA_HPP
 #define UIZA_HPP
@@ -290,11 +296,33 @@ inline const char *c_arg(const std::string &s, const char *what,
     return s.c_str();
 }
 
-/** For setters, whose only failure is an invalid argument. */
-inline void check_setting(UizaStatus status, const char *what) {
-    if (status != UIZA_STATUS_OK) {
-        throw Error(status, -1, std::string("invalid ") + what, "invalid_argument");
+/**
+ * `s` as a JSON string literal, for the settings document of
+ * uiza_client_configure(): quotes, backslashes and control characters
+ * (NUL included) are escaped, so the library sees the whole string. Bytes
+ * from 0x80 are copied as they are: UTF-8 passes through, and anything
+ * else makes the library refuse the document as not UTF-8.
+ */
+inline std::string json_string(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size() + 2);
+    out += '"';
+    for (const char c : s) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20) {
+            out += "\\u00";
+            out += hex[byte >> 4];
+            out += hex[byte & 0x0f];
+        } else {
+            out += c;
+        }
     }
+    out += '"';
+    return out;
 }
 
 /** Whether a call changes the key, so its errors always say "rotated". */
@@ -328,6 +356,27 @@ struct ErrorAccess {
         return Error::from_document(status, json, absent);
     }
 };
+
+/**
+ * Throws the Error that a failed call's document describes, the library's
+ * own message included; frees the document.
+ */
+[[noreturn]] inline void throw_document(UizaStatus status, char *out_json, Rotated absent) {
+    const OwnedString json(out_json);
+    throw ErrorAccess::from_document(status == UIZA_STATUS_OK ? UIZA_STATUS_INTERNAL : status,
+                                     json.get(), absent);
+}
+
+/** A new native client; throws the library's error document if the key is refused. */
+inline UizaClient *create_client(const std::string &api_key) {
+    UizaClient *client = nullptr;
+    char *json = nullptr;
+    const UizaStatus status = uiza_client_create(c_arg(api_key, "API key"), &client, &json);
+    if (status != UIZA_STATUS_OK || client == nullptr) {
+        throw_document(status, json, Rotated::not_applicable);
+    }
+    return client;
+}
 
 }  // namespace detail
 
@@ -480,10 +529,45 @@ inline std::optional<std::string> key_arg(std::optional<std::string_view> key) {
     return copy;
 }
 
-/** Hands `callback` to `start` as user_data; frees it if the call was refused. */
+/**
+ * The Error for an async call the library refused with `status`. A refusal
+ * comes with no document, so the library is asked why through the
+ * blocking rotation with the same client, id and key and a token that is
+ * already cancelled: it checks them the same way and sends nothing (a
+ * cancelled token stops it before any request), and its error document
+ * says what is wrong in the library's own words.
+ */
+inline Error refused_async(UizaStatus status, UizaClient *client, const char *id,
+                           const char *current_key, Rotated rotated) {
+    if (status == UIZA_STATUS_INVALID_ARGUMENT) {
+        const std::unique_ptr<UizaCancelToken, TokenDeleter> token(uiza_cancel_token_new());
+        if (token) {
+            uiza_cancel_token_cancel(token.get());
+            char *out = nullptr;
+            const UizaStatus why =
+                uiza_client_rotate_stream_key(client, id, current_key, token.get(), &out);
+            const OwnedString json(out);
+            if (why == UIZA_STATUS_INVALID_ARGUMENT && json) {
+                const Error e = ErrorAccess::from_document(why, json.get(), rotated);
+                return Error(status, -1, e.message(), e.error_type(), rotated);
+            }
+        }
+    }
+    return Error(status, -1, std::string("the async call was refused: ") + uiza_status_str(status),
+                 status == UIZA_STATUS_INVALID_ARGUMENT ? "invalid_argument" : "internal_error",
+                 rotated);
+}
+
+/**
+ * Hands `callback` to `start` as user_data; frees it if the call was
+ * refused, and throws the library's reason (see refused_async()).
+ */
 template <typename Start>
-inline void start_async(Callback callback, Rotated refused_rotated, Start start) {
+inline void start_async(UizaClient *client, const char *id, const char *current_key,
+                        Callback callback, Rotated refused_rotated, Start start) {
     if (!callback) {
+        // The C callback is always the trampoline, so only the wrapper can
+        // see that there is nothing to call.
         throw Error(UIZA_STATUS_INVALID_ARGUMENT, -1, "the callback is empty", "invalid_argument",
                     refused_rotated);
     }
@@ -492,9 +576,7 @@ inline void start_async(Callback callback, Rotated refused_rotated, Start start)
     if (status != UIZA_STATUS_OK) {
         // Refused: the callback will never run, so it is still ours.
         delete heap;
-        throw Error(status, -1,
-                    "the async call was refused (a moved-from client, or an invalid id or key)",
-                    "invalid_argument", refused_rotated);
+        throw refused_async(status, client, id, current_key, refused_rotated);
     }
     // Accepted: the trampoline owns it now (it may already have run).
 }
@@ -507,32 +589,31 @@ inline void start_async(Callback callback, Rotated refused_rotated, Start start)
  */
 class Client {
 public:
-    /** Throws Error (INVALID_ARGUMENT) for an empty or invalid key. */
-    explicit Client(const std::string &api_key)
-        : client_(uiza_client_new(detail::c_arg(api_key, "API key"))) {
-        if (!client_) {
-            throw Error(UIZA_STATUS_INVALID_ARGUMENT, -1,
-                        "invalid API key (printable ASCII without whitespace)", "invalid_argument");
-        }
-    }
+    /**
+     * Throws Error (INVALID_ARGUMENT) for an empty or invalid key, with the
+     * library's message (uiza_client_create()).
+     */
+    explicit Client(const std::string &api_key) : client_(detail::create_client(api_key)) {}
 
-    /** Such as "http://127.0.0.1:8080"; see uiza_client_set_base_url(). */
+    /**
+     * Such as "http://127.0.0.1:8080"; see uiza_client_set_base_url(). A
+     * refused URL throws Error (INVALID_ARGUMENT) saying why, and leaves
+     * the client unchanged. Each setter goes through
+     * uiza_client_configure(), so its errors carry the library's message.
+     */
     void set_base_url(const std::string &url) {
-        detail::check_setting(uiza_client_set_base_url(get(), detail::c_arg(url, "base URL")),
-                              "base URL (an http:// or https:// URL with a host)");
+        configure("{\"base_url\":" + detail::json_string(url) + "}");
     }
-    /** The budget of one whole call, retries included; must be > 0. */
+    /** The budget of one whole call, retries included; 0 is refused. */
     void set_timeout_ms(std::uint32_t ms) {
-        detail::check_setting(uiza_client_set_timeout_ms(get(), ms), "timeout (must be > 0)");
+        configure("{\"timeout_ms\":" + std::to_string(ms) + "}");
     }
     void set_max_retries(std::uint32_t n) {
-        detail::check_setting(uiza_client_set_max_retries(get(), n), "retry count");
+        configure("{\"max_retries\":" + std::to_string(n) + "}");
     }
     /** Trusts the CA certificates in a PEM file, in addition to the system's. */
     void set_ca_file(const std::string &pem_path) {
-        detail::check_setting(
-            uiza_client_set_ca_file(get(), detail::c_arg(pem_path, "CA file path")),
-            "CA file (not a readable PEM file)");
+        configure("{\"ca_file\":" + detail::json_string(pem_path) + "}");
     }
 
     /**
@@ -553,15 +634,17 @@ public:
      * the caller). A budget under 1 ms throws Error (INVALID_ARGUMENT).
      */
     LiveEntity reset_stream_key(const std::string &id, std::chrono::milliseconds budget) const {
-        if (budget.count() < 1) {
-            throw Error(UIZA_STATUS_INVALID_ARGUMENT, -1, "time budget must be at least 1 ms",
-                        "invalid_argument", Rotated::no);
-        }
-        // Longer than uint32_t milliseconds (49 days) means "no cap".
+        // A budget under 1 ms, negative ones included (which uint32_t
+        // cannot carry), is passed as 0 for the library to refuse in its
+        // own words; longer than uint32_t milliseconds (49 days) means "no
+        // cap".
         const auto max_ms = std::numeric_limits<std::uint32_t>::max();
-        const std::uint32_t ms = budget.count() > static_cast<std::chrono::milliseconds::rep>(max_ms)
-                                     ? max_ms
-                                     : static_cast<std::uint32_t>(budget.count());
+        const auto count = budget.count();
+        const std::uint32_t ms =
+            count < 1 ? 0
+            : count > static_cast<std::chrono::milliseconds::rep>(max_ms)
+                ? max_ms
+                : static_cast<std::uint32_t>(count);
         char *json = nullptr;
         UizaStatus status = uiza_client_reset_stream_key_with_timeout(
             get(), detail::c_arg(id, "id", Rotated::no), ms, &json);
@@ -628,8 +711,8 @@ public:
                                  const CancelToken *token, Callback callback) const {
         const char *cid = detail::c_arg(id, "id", Rotated::no);
         const std::optional<std::string> key = detail::key_arg(current_key);
-        detail::start_async(std::move(callback), Rotated::no,
-                            [&](UizaCallback trampoline, void *user_data) {
+        detail::start_async(get(), cid, key ? key->c_str() : nullptr, std::move(callback),
+                            Rotated::no, [&](UizaCallback trampoline, void *user_data) {
                                 return uiza_client_rotate_stream_key_async(
                                     get(), cid, key ? key->c_str() : nullptr,
                                     token != nullptr ? token->native() : nullptr, trampoline,
@@ -645,7 +728,7 @@ public:
     void get_live_entity_async(const std::string &id, const CancelToken *token,
                                Callback callback) const {
         const char *cid = detail::c_arg(id, "id");
-        detail::start_async(std::move(callback), Rotated::not_applicable,
+        detail::start_async(get(), cid, nullptr, std::move(callback), Rotated::not_applicable,
                             [&](UizaCallback trampoline, void *user_data) {
                                 return uiza_client_get_live_entity_async(
                                     get(), cid, token != nullptr ? token->native() : nullptr,
@@ -657,6 +740,16 @@ public:
     UizaClient *get() const noexcept { return client_.get(); }
 
 private:
+    /** Applies a settings document; throws the library's error document. */
+    void configure(const std::string &settings) {
+        char *json = nullptr;
+        const UizaStatus status = uiza_client_configure(get(), settings.c_str(), &json);
+        if (status != UIZA_STATUS_OK) {
+            detail::throw_document(status, json, Rotated::not_applicable);
+        }
+        uiza_string_free(json);  // NULL on success
+    }
+
     std::unique_ptr<UizaClient, detail::ClientDeleter> client_;
 };
 
@@ -674,7 +767,11 @@ inline LiveEntity reset_stream_key(const std::string &api_key, const std::string
  * start on demand and exit after 10 s without work.
  */
 inline void set_max_worker_threads(std::uint32_t max) {
-    detail::check_setting(uiza_set_max_worker_threads(max), "worker thread bound (must be > 0)");
+    const UizaStatus status = uiza_set_max_worker_threads(max);
+    if (status != UIZA_STATUS_OK) {
+        // The C function returns a status only, with no document to show.
+        throw Error(status, -1, "the worker thread bound must be at least 1", "invalid_argument");
+    }
 }
 
 /** The version of the library loaded at run time, such as "0.2.0". */

@@ -94,6 +94,14 @@ fn field<'a>(stdout: &'a str, line: &str, field: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {field}= on line {line:?} in:\n{stdout}"))
 }
 
+/// The text after `line: ` on the output line that starts with it.
+fn line<'a>(stdout: &'a str, line: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{line}: ")))
+        .unwrap_or_else(|| panic!("no line {line:?} in:\n{stdout}"))
+}
+
 /// A checks program for the C++ wrapper's 0.2 API; tests/cpp.rs drives
 /// each mode against a sandbox and checks what the sandbox saw.
 const BINDING_CHECKS_CPP: &str = r#"// Checks of uiza.hpp's rotation, read, async and cancellation API, run
@@ -264,7 +272,13 @@ void async_calls(const std::string &id) {
         "async rotate of \"..\"");
     check(e.status() == UIZA_STATUS_INVALID_ARGUMENT, "refused status");
     check(refused_witness.use_count() == 1, "a refused call's callback was not freed");
-    std::cout << "refused async: rotated=" << rotated_text(e.rotated()) << std::endl;
+    std::cout << "refused async: rotated=" << rotated_text(e.rotated()) << std::endl
+              << "refused async message: " << e.message() << std::endl;
+    e = expect_error([&] { c.get_live_entity_async("a/b", nullptr, read.callback()); },
+                     "async get of \"a/b\"");
+    check(e.status() == UIZA_STATUS_INVALID_ARGUMENT, "refused read status");
+    std::cout << "refused async read: rotated=" << rotated_text(e.rotated()) << std::endl
+              << "refused async read message: " << e.message() << std::endl;
     e = expect_error([&] { c.get_live_entity_async(id, nullptr, uiza::Callback()); },
                      "empty callback");
     check(e.status() == UIZA_STATUS_INVALID_ARGUMENT, "empty callback status");
@@ -293,6 +307,43 @@ void sync_errors(const std::string &id) {
     e = expect_error([&] { c.rotate_stream_key(id, std::nullopt, &cancelled); }, "cancelled");
     std::cout << "cancelled before: status=" << e.status()
               << " rotated=" << rotated_text(e.rotated()) << std::endl;
+}
+
+/** Prints `label: status=<n> rotated=<r>` and `label message: <message>`. */
+void say(const char *label, const uiza::Error &e) {
+    std::cout << label << ": status=" << e.status() << " rotated=" << rotated_text(e.rotated())
+              << std::endl
+              << label << " message: " << e.message() << std::endl;
+}
+
+/** Refused keys, settings and budgets: the library's messages; the client unchanged. */
+void refusals(const std::string &id) {
+    say("empty key", expect_error([] { uiza::Client refused(""); }, "empty key"));
+    say("spaced key", expect_error([] { uiza::Client refused("two words"); }, "spaced key"));
+    say("NUL key",
+        expect_error([] { uiza::Client refused(std::string("ab\0cd", 5)); }, "NUL key"));
+
+    uiza::Client c = client();
+    c.set_max_retries(0);
+    c.set_timeout_ms(5000);
+    say("timeout 0", expect_error([&] { c.set_timeout_ms(0); }, "timeout 0"));
+    say("ftp URL", expect_error([&] { c.set_base_url("ftp://example.com"); }, "ftp URL"));
+    // Escaped into the JSON document whole: a cut string would be accepted.
+    say("NUL URL",
+        expect_error([&] { c.set_base_url(std::string("http://x\0/", 10)); }, "NUL URL"));
+    say("quoted URL",
+        expect_error([&] { c.set_base_url("http://x/\"}\\\n"); }, "quoted URL"));
+    say("CA file",
+        expect_error([&] { c.set_ca_file("/nonexistent/\"ca\".pem"); }, "missing CA file"));
+    say("budget 0",
+        expect_error([&] { c.reset_stream_key(id, milliseconds(0)); }, "budget 0"));
+    say("budget -5",
+        expect_error([&] { c.reset_stream_key(id, milliseconds(-5)); }, "budget -5"));
+    say("bad id", expect_error([&] { c.get_live_entity("../admin"); }, "bad id"));
+
+    // Nothing refused changed the client: it still reads from the sandbox.
+    check(c.get_live_entity(id).has_ingest_key(), "read after the refusals");
+    std::cout << "after refusals: read" << std::endl;
 }
 
 /** A token cancelled 300 ms in, during a long retry wait (the test queues 429s). */
@@ -391,6 +442,8 @@ int main(int argc, char **argv) {
             in_flight(argv[2], argv[3]);
         } else if (mode == "free-client" && argc == 4) {
             free_client(argv[2], argv[3]);
+        } else if (mode == "refusals" && argc == 3) {
+            refusals(argv[2]);
         } else if (mode == "parse" && argc == 2) {
             parse();
         } else {
@@ -481,8 +534,11 @@ fn cpp_example_rejects_bad_configuration_before_any_request() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // The library's own message (uiza_client_create); run_checked made
+    // sure that the key is not in it.
     assert!(
-        stderr.contains("invalid API key") && stderr.contains("[status=1 "),
+        stderr.contains(": api_key must be printable ASCII without whitespace")
+            && stderr.contains("[status=1 "),
         "{stderr}"
     );
 
@@ -495,7 +551,25 @@ fn cpp_example_rejects_bad_configuration_before_any_request() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("invalid base URL"), "{stderr}");
+    assert!(
+        stderr.contains(": base URL is invalid: the scheme must be http or https ["),
+        "{stderr}"
+    );
+
+    // A budget of 0 ms: the library refuses it.
+    let out = support::tools::run_checked(
+        std::process::Command::new(&bin)
+            .arg(SEED_ENTITY_ID)
+            .env("UIZA_API_KEY", DEFAULT_API_KEY)
+            .env("UIZA_BASE_URL", sb.base_url())
+            .env("UIZA_TIMEOUT_MS", "0"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(": the time budget must be at least 1 ms ["),
+        "{stderr}"
+    );
     assert_eq!(sb.stats().api_requests, 0, "no request may be sent");
 }
 
@@ -638,6 +712,17 @@ fn cpp_async_callbacks_run_once_and_are_freed() {
     assert_eq!(field(&out, "async get 404", "rotated"), "n/a");
     assert!(out.contains("throwing callback: survived\n"), "{out}");
     assert_eq!(field(&out, "refused async", "rotated"), "false");
+    // The library's reason, not one retyped by the wrapper.
+    assert!(
+        line(&out, "refused async message").starts_with("id is a dot segment; an id is 1 to 256"),
+        "{out}"
+    );
+    assert_eq!(field(&out, "refused async read", "rotated"), "n/a");
+    assert!(
+        line(&out, "refused async read message")
+            .starts_with("id has a character outside the allowed set at byte offset 1;"),
+        "{out}"
+    );
     // One rotation: the 404, the reads and the refused calls changed nothing.
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
 }
@@ -672,6 +757,52 @@ fn cpp_errors_say_whether_the_key_rotated() {
         parsed,
         "false: false\nnull: unknown\nabsent: n/a\nquoted: n/a\nnested: unknown\nnot json: n/a\n"
     );
+}
+
+#[test]
+fn cpp_refusals_carry_the_librarys_messages() {
+    let sb = sandbox();
+    let out = run_checks(&sb, &["refusals", SEED_ENTITY_ID]);
+    let invalid = (UizaStatus::InvalidArgument as i32).to_string();
+    for (label, rotated, message) in [
+        ("empty key", "n/a", "api_key is empty"),
+        (
+            "spaced key",
+            "n/a",
+            "api_key must be printable ASCII without whitespace",
+        ),
+        // The one check of the wrapper's own: C would cut the key short.
+        ("NUL key", "n/a", "API key contains a NUL byte"),
+        ("timeout 0", "n/a", "the time budget must be at least 1 ms"),
+        (
+            "ftp URL",
+            "n/a",
+            "base URL is invalid: the scheme must be http or https",
+        ),
+        ("NUL URL", "n/a", "base URL is invalid: "),
+        ("quoted URL", "n/a", "base URL is invalid: "),
+        ("CA file", "n/a", "CA file: cannot read it"),
+        ("budget 0", "false", "the time budget must be at least 1 ms"),
+        (
+            "budget -5",
+            "false",
+            "the time budget must be at least 1 ms",
+        ),
+        (
+            "bad id",
+            "n/a",
+            "id has a character outside the allowed set",
+        ),
+    ] {
+        assert_eq!(field(&out, label, "status"), invalid, "{label}");
+        assert_eq!(field(&out, label, "rotated"), rotated, "{label}");
+        let said = line(&out, &format!("{label} message"));
+        assert!(said.starts_with(message), "{label}: {said:?}\n{out}");
+    }
+    assert!(out.contains("after refusals: read\n"), "{out}");
+    // Only the final read reached the sandbox.
+    assert_eq!(sb.stats().api_requests, 1);
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The Python binding (bindings/python/uiza.py, ctypes): its unittest suite
 //! loads the freshly built libuiza.so and runs against an HTTP and an HTTPS
 //! sandbox: resets, exactly-once rotation, reads, cancel tokens, the
-//! asyncio awaitables and their cancellation, `UizaError.rotated`, and a
+//! asyncio awaitables and their cancellation, `UizaError.rotated`, the
+//! library's own messages in refusals, the order in which the library is
+//! looked for (`ctypes.util.find_library` replaced by a stand-in), and a
 //! check that every function of include/uiza.h is bound.
 
 mod support;
@@ -15,7 +17,7 @@ use support::tools::require_tool;
 
 /// How many tests bindings/python/test_uiza.py holds: fewer means some
 /// were not collected.
-const PYTHON_TESTS: usize = 23;
+const PYTHON_TESTS: usize = 25;
 
 #[test]
 fn python_unittests_pass_against_the_sandbox() {

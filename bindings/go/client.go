@@ -1,8 +1,6 @@
 package uiza
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -luiza
 #include <stdlib.h>
 #include <string.h>
 #include "uiza.h"
@@ -12,11 +10,13 @@ import "C"
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -58,13 +58,14 @@ func WithCAFile(path string) Option { return func(c *Client) error { return c.Se
 
 // NewClient creates a client that authenticates with apiKey, talking to
 // https://api.uiza.sh unless WithBaseURL says otherwise. The key must be
-// non-empty printable ASCII without whitespace.
+// non-empty printable ASCII without whitespace; a refused key gives an
+// *Error matching ErrInvalidArgument with the library's message.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	key := []byte(apiKey)
-	native := newNative(key)
+	native, err := newNative(key)
 	zero(key)
-	if native == nil {
-		return nil, invalidArgument("the API key must be non-empty printable ASCII without whitespace")
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{native: native, timeout: defaultTimeout}
 	// Like os.File: a forgotten Close still frees the native client.
@@ -98,17 +99,20 @@ func (c *Client) Close() error {
 func (c *Client) String() string   { return "uiza.Client" }
 func (c *Client) GoString() string { return "&uiza.Client{}" }
 
+// The setters go through uiza_client_configure with a JSON document, so a
+// refused setting is an *Error matching ErrInvalidArgument that carries
+// the library's own message, and leaves the client unchanged. The binding
+// checks only what the library cannot see: a string that is not UTF-8
+// (encoding/json would replace its bytes, and the library would check
+// another string) and a number that does not fit the library's uint32.
+
 // SetBaseURL sets the base URL, such as https://api.uiza.sh or
 // http://127.0.0.1:8080 for a local sandbox. It applies to later calls.
 func (c *Client) SetBaseURL(url string) error {
-	if strings.IndexByte(url, 0) >= 0 {
-		return invalidArgument("the base URL contains a NUL byte")
+	if !utf8.ValidString(url) {
+		return invalidArgument("the base URL is not valid UTF-8")
 	}
-	curl := C.CString(url)
-	defer C.free(unsafe.Pointer(curl))
-	return c.set("the base URL must be an http:// or https:// URL with a host",
-		func(n *C.UizaClient) C.UizaStatus { return C.uiza_client_set_base_url(n, curl) },
-		nil)
+	return c.configure(settings{BaseURL: &url}, nil)
 }
 
 // SetTimeout sets the time budget of one call: connecting, TLS, every
@@ -117,10 +121,10 @@ func (c *Client) SetBaseURL(url string) error {
 func (c *Client) SetTimeout(d time.Duration) error {
 	ms, ok := millis(d)
 	if !ok {
-		return invalidArgument("the timeout must be positive and below 2^32 ms")
+		// Does not fit the library's uint32 milliseconds.
+		return invalidArgument("the timeout must not be negative and must be below 2^32 ms")
 	}
-	return c.set("the timeout was refused",
-		func(n *C.UizaClient) C.UizaStatus { return C.uiza_client_set_timeout_ms(n, C.uint32_t(ms)) },
+	return c.configure(settings{TimeoutMS: &ms},
 		func() { c.timeout = time.Duration(ms) * time.Millisecond })
 }
 
@@ -128,29 +132,41 @@ func (c *Client) SetTimeout(d time.Duration) error {
 // 503 or 504 is retried (default 2; 0 disables retries).
 func (c *Client) SetMaxRetries(n int) error {
 	if n < 0 || uint64(n) > math.MaxUint32 {
+		// Does not fit the library's uint32.
 		return invalidArgument("the retry count must be between 0 and 2^32-1")
 	}
-	return c.set("the retry count was refused",
-		func(nc *C.UizaClient) C.UizaStatus { return C.uiza_client_set_max_retries(nc, C.uint32_t(n)) },
-		nil)
+	retries := uint32(n)
+	return c.configure(settings{MaxRetries: &retries}, nil)
 }
 
 // SetCAFile trusts the CA certificates of a PEM file in addition to the
 // system's trust store. Verification can never be turned off.
 func (c *Client) SetCAFile(path string) error {
-	if strings.IndexByte(path, 0) >= 0 {
-		return invalidArgument("the CA file path contains a NUL byte")
+	if !utf8.ValidString(path) {
+		return invalidArgument("the CA file path is not valid UTF-8")
 	}
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	return c.set("the CA file cannot be read or holds no PEM certificate",
-		func(n *C.UizaClient) C.UizaStatus { return C.uiza_client_set_ca_file(n, cpath) },
-		nil)
+	return c.configure(settings{CAFile: &path}, nil)
 }
 
-// set applies a native setter and, if it succeeds, records the setting
-// (record may be nil).
-func (c *Client) set(refused string, apply func(*C.UizaClient) C.UizaStatus, record func()) error {
+// settings is the document of uiza_client_configure; nil members are left
+// as they are.
+type settings struct {
+	BaseURL    *string `json:"base_url,omitempty"`
+	TimeoutMS  *uint32 `json:"timeout_ms,omitempty"`
+	MaxRetries *uint32 `json:"max_retries,omitempty"`
+	CAFile     *string `json:"ca_file,omitempty"`
+}
+
+// configure applies s through uiza_client_configure (all or nothing) and,
+// if it succeeds, records the change (record may be nil). A refusal is the
+// library's error document.
+func (c *Client) configure(s settings, record func()) error {
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return &Error{Status: StatusInternal, Message: err.Error(), ErrorType: "internal_error"}
+	}
+	cdoc := C.CString(string(doc))
+	defer C.free(unsafe.Pointer(cdoc))
 	c.life.RLock()
 	defer c.life.RUnlock()
 	if c.native == nil {
@@ -158,8 +174,11 @@ func (c *Client) set(refused string, apply func(*C.UizaClient) C.UizaStatus, rec
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st := Status(apply(c.native)); st != StatusOK {
-		return &Error{Status: st, Message: refused, ErrorType: "invalid_argument"}
+	var out *C.char
+	st := Status(C.uiza_client_configure(c.native, cdoc, &out))
+	defer C.uiza_string_free(out)
+	if st != StatusOK {
+		return errorFromJSON(st, out, readCall)
 	}
 	if record != nil {
 		record()
@@ -338,11 +357,13 @@ func (c *Client) GetLiveEntity(ctx context.Context, id string) (*LiveEntity, err
 // Default 4; n must be between 1 and 2^32-1. Workers start on demand and
 // exit after 10 s without work.
 func SetMaxWorkerThreads(n int) error {
-	if n < 1 || uint64(n) > math.MaxUint32 {
+	if n < 0 || uint64(n) > math.MaxUint32 {
+		// Does not fit the library's uint32.
 		return invalidArgument("the worker thread bound must be between 1 and 2^32-1")
 	}
 	if st := Status(C.uiza_set_max_worker_threads(C.uint32_t(n))); st != StatusOK {
-		return &Error{Status: st, Message: "the worker thread bound was refused", ErrorType: "invalid_argument"}
+		// The C function returns a status only, with no document to show.
+		return &Error{Status: st, Message: "the worker thread bound must be at least 1", ErrorType: "invalid_argument"}
 	}
 	return nil
 }
@@ -385,11 +406,12 @@ func outOfMemory() *Error {
 func Version() string { return C.GoString(C.uiza_version()) }
 
 // newNative creates a native client from a key held in Go memory, through
-// a C copy that is wiped before it is freed. NULL for an invalid key, one
-// with a NUL byte included.
-func newNative(key []byte) *C.UizaClient {
-	if len(key) == 0 || bytes.IndexByte(key, 0) >= 0 {
-		return nil
+// a C copy that is wiped before it is freed. A refused key is the
+// library's error document (uiza_client_create); only a NUL byte, which C
+// would cut the key at, is refused here.
+func newNative(key []byte) (*C.UizaClient, error) {
+	if bytes.IndexByte(key, 0) >= 0 {
+		return nil, invalidArgument("the API key contains a NUL byte")
 	}
 	n := C.size_t(len(key))
 	buf := C.malloc(n + 1)
@@ -398,12 +420,23 @@ func newNative(key []byte) *C.UizaClient {
 	dst := unsafe.Slice((*byte)(buf), len(key)+1)
 	copy(dst, key)
 	dst[len(key)] = 0
-	return C.uiza_client_new((*C.char)(buf))
+	var native *C.UizaClient
+	var out *C.char
+	st := Status(C.uiza_client_create((*C.char)(buf), &native, &out))
+	defer C.uiza_string_free(out)
+	if st != StatusOK || native == nil {
+		if st == StatusOK {
+			st = StatusInternal
+		}
+		return nil, errorFromJSON(st, out, readCall)
+	}
+	return native, nil
 }
 
-// millis rounds d up to whole milliseconds; false unless 1 ≤ ms < 2^32.
+// millis rounds d up to whole milliseconds; false unless 0 ≤ ms < 2^32
+// (0 is for the library to refuse).
 func millis(d time.Duration) (uint32, bool) {
-	if d <= 0 {
+	if d < 0 {
 		return 0, false
 	}
 	ms := (d + time.Millisecond - 1) / time.Millisecond

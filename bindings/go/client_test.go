@@ -185,12 +185,31 @@ func TestDoneContextSendsNothing(t *testing.T) {
 	}
 }
 
+// refusedWith checks that err is an *Error matching ErrInvalidArgument
+// whose message starts with want.
+func refusedWith(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	var ue *uiza.Error
+	if !errors.Is(err, uiza.ErrInvalidArgument) || !errors.As(err, &ue) {
+		t.Errorf("%s: err = %v, want ErrInvalidArgument", what, err)
+		return
+	}
+	if !strings.HasPrefix(ue.Message, want) {
+		t.Errorf("%s: message %q, want %q...", what, ue.Message, want)
+	}
+}
+
 func TestInvalidArguments(t *testing.T) {
 	e := env(t)
-	for _, key := range []string{"", "has space", "nul\x00byte"} {
-		if _, err := uiza.NewClient(key); !errors.Is(err, uiza.ErrInvalidArgument) {
-			t.Fatalf("NewClient(%q): err = %v", key, err)
-		}
+	// The library's messages (uiza_client_create), and the binding's own
+	// for a NUL byte, which C would cut the key at.
+	for key, want := range map[string]string{
+		"":            "api_key is empty",
+		"has space":   "api_key must be printable ASCII without whitespace",
+		"nul\x00byte": "the API key contains a NUL byte",
+	} {
+		_, err := uiza.NewClient(key)
+		refusedWith(t, fmt.Sprintf("NewClient(%q)", key), err, want)
 	}
 	c := e.client(t)
 	before := e.stats(t).APIRequests
@@ -204,19 +223,31 @@ func TestInvalidArguments(t *testing.T) {
 	if n := e.stats(t).APIRequests - before; n != 0 {
 		t.Fatalf("%d requests sent for invalid ids", n)
 	}
-	checks := map[string]error{
-		"SetTimeout(0)":       c.SetTimeout(0),
-		"SetMaxRetries(-1)":   c.SetMaxRetries(-1),
-		"SetBaseURL(ftp)":     c.SetBaseURL("ftp://example.com"),
-		"SetCAFile(missing)":  c.SetCAFile("/nonexistent/ca.pem"),
-		"SetBaseURL(nul)":     c.SetBaseURL("http://x\x00"),
-		"SetTimeout(2^32 ms)": c.SetTimeout(time.Duration(1<<32) * time.Millisecond),
+	// The library's messages (uiza_client_configure), and the binding's
+	// own for numbers that do not fit the library's uint32.
+	checks := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"SetTimeout(0)", c.SetTimeout(0), "the time budget must be at least 1 ms"},
+		{"SetBaseURL(ftp)", c.SetBaseURL("ftp://example.com"), "base URL is invalid: the scheme must be http or https"},
+		{"SetCAFile(missing)", c.SetCAFile("/nonexistent/ca.pem"), "CA file: cannot read it"},
+		// Encoded whole into the JSON document: a URL cut at the NUL
+		// would be accepted, and a broken document refused as such.
+		{"SetBaseURL(nul)", c.SetBaseURL("http://x\x00/"), "base URL is invalid: "},
+		{"SetBaseURL(quotes)", c.SetBaseURL("http://x/\"}\\\n"), "base URL is invalid: "},
+		{"SetBaseURL(not UTF-8)", c.SetBaseURL("http://x/\xff"), "the base URL is not valid UTF-8"},
+		{"SetMaxRetries(-1)", c.SetMaxRetries(-1), "the retry count must be between 0 and 2^32-1"},
+		{"SetTimeout(-1ms)", c.SetTimeout(-time.Millisecond), "the timeout must not be negative"},
+		{"SetTimeout(2^32 ms)", c.SetTimeout(time.Duration(1<<32) * time.Millisecond), "the timeout must not be negative and must be below 2^32 ms"},
 	}
-	for name, err := range checks {
-		if !errors.Is(err, uiza.ErrInvalidArgument) {
-			t.Errorf("%s: err = %v", name, err)
-		}
+	for _, check := range checks {
+		refusedWith(t, check.name, check.err, check.want)
 	}
+	// The options of NewClient go the same way.
+	_, err := uiza.NewClient(e.APIKey, uiza.WithTimeout(0))
+	refusedWith(t, "NewClient(WithTimeout(0))", err, "the time budget must be at least 1 ms")
 	// The refused settings left the client as it was.
 	if _, err := c.ResetStreamKey(context.Background(), e.EntityID); err != nil {
 		t.Fatalf("after refused settings: %v", err)

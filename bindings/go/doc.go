@@ -7,14 +7,18 @@
 // Client.GetLiveEntity reads an entity; Client.ResetStreamKey is the plain
 // reset of libuiza 0.1.
 //
-// It links the shared library with cgo. Build it with the header and the
-// library on the compiler's paths, for example from a checkout of the
-// repository after `cargo build --release`:
+// It links libuiza with cgo. By default it finds an installed copy
+// (`cargo cinstall`) through pkg-config (`#cgo pkg-config: uiza`); set
+// PKG_CONFIG_PATH=<prefix>/lib/pkgconfig if pkg-config does not search the
+// prefix already. With the build tag uiza_intree it uses a checkout of the
+// repository instead: the header from ../../include relative to this
+// package, and a library given through CGO_LDFLAGS, for example after
+// `cargo build --release`:
 //
-//	CGO_LDFLAGS="-L$PWD/target/release -Wl,-rpath,$PWD/target/release" go build ./...
+//	CGO_LDFLAGS="-L$PWD/target/release -Wl,-rpath,$PWD/target/release" go build -tags uiza_intree ./...
 //
-// The header is found at ../../include relative to this package; when the
-// package is used from elsewhere, add CGO_CFLAGS="-I/path/to/include".
+// Errors of the library carry its own messages: the client is created with
+// uiza_client_create and the setters go through uiza_client_configure.
 //
 // A Client is safe for concurrent use by any number of goroutines and keeps
 // its connections alive between calls. Errors are *Error values that

@@ -46,9 +46,17 @@ func TestGetLiveEntityReadsWithoutRotating(t *testing.T) {
 	}
 
 	before := e.stats(t).APIRequests
-	for _, bad := range []string{"", "..", "a/b", id + "\x00x"} {
-		if _, err := c.GetLiveEntity(context.Background(), bad); !errors.Is(err, uiza.ErrInvalidArgument) {
-			t.Fatalf("GetLiveEntity(%q): err = %v", bad, err)
+	// The library's reasons, and the binding's own for a NUL byte.
+	for bad, want := range map[string]string{
+		"":           "id is empty; an id is 1 to 256 characters",
+		"..":         "id is a dot segment; an id is 1 to 256 characters",
+		"a/b":        "id has a character outside the allowed set at byte offset 1;",
+		id + "\x00x": "the live entity id contains a NUL byte",
+	} {
+		_, err := c.GetLiveEntity(context.Background(), bad)
+		refusedWith(t, fmt.Sprintf("GetLiveEntity(%q)", bad), err, want)
+		if known, rotated := rotatedOf(t, err); known || rotated {
+			t.Fatalf("GetLiveEntity(%q): a read's error has no \"rotated\": Rotated() = %v, %v", bad, known, rotated)
 		}
 	}
 	if n := e.stats(t).APIRequests - before; n != 0 {

@@ -39,8 +39,7 @@ func getAsync(ctx context.Context, client *C.UizaClient, id *C.char, tok *C.Uiza
 	if st != StatusOK {
 		// Refused: the callback never runs.
 		h.Delete()
-		return asyncResult{err: invalidArgument(
-			`the live entity id must be 1 to 256 characters from A-Z a-z 0-9 - . _ ~ and not "." or ".."`)}
+		return asyncResult{err: refusedAsync(st, client, id)}
 	}
 	select {
 	case r := <-call.done:
@@ -49,4 +48,32 @@ func getAsync(ctx context.Context, client *C.UizaClient, id *C.char, tok *C.Uiza
 		C.uiza_cancel_token_cancel(tok)
 		return <-call.done
 	}
+}
+
+// refusedAsync is the *Error of a read the library refused to start with
+// st. A refused async call comes with no document, so the library is
+// asked why through the blocking rotation with the same client and id and
+// a token that is already cancelled: it checks the id the same way and
+// sends nothing (a cancelled token stops it before any request), and its
+// error document says what is wrong in the library's own words.
+func refusedAsync(st Status, client *C.UizaClient, id *C.char) *Error {
+	if st == StatusInvalidArgument {
+		if tok := C.uiza_cancel_token_new(); tok != nil {
+			defer C.uiza_cancel_token_free(tok)
+			C.uiza_cancel_token_cancel(tok)
+			var out *C.char
+			why := Status(C.uiza_client_rotate_stream_key(client, id, nil, tok, &out))
+			defer C.uiza_string_free(out)
+			if why == StatusInvalidArgument && out != nil {
+				e := errorFromJSON(why, out, readCall)
+				e.rotated = rotationNotApplicable // a read: its errors carry no "rotated"
+				return e
+			}
+		}
+	}
+	e := &Error{Status: st, Message: "the read was refused: " + st.String(), ErrorType: "internal_error"}
+	if st == StatusInvalidArgument {
+		e.ErrorType = "invalid_argument"
+	}
+	return e
 }

@@ -10,9 +10,11 @@ import itertools
 import json
 import os
 import re
+import sys
 import threading
 import time
 import unittest
+import unittest.mock
 import urllib.request
 
 import uiza
@@ -168,27 +170,63 @@ class ErrorTest(unittest.TestCase):
         # Generous: the machine may be loaded; the fault alone takes 6 s.
         self.assertLess(elapsed, 4.0)
 
+    def assertRefused(self, call, message, rotated=uiza.NOT_APPLICABLE):
+        """call() raises InvalidArgumentError whose message starts with
+        ``message``."""
+        with self.assertRaises(uiza.InvalidArgumentError) as caught:
+            call()
+        self.assertTrue(caught.exception.message.startswith(message),
+                        f"{caught.exception.message!r} does not start with {message!r}")
+        self.assertIs(caught.exception.rotated, rotated)
+        return caught.exception
+
     def test_invalid_arguments_send_nothing(self):
-        for key in ("", "has space", "nul\0byte"):
-            with self.assertRaises(uiza.InvalidArgumentError):
-                uiza.Client(key)
+        # The library's messages (uiza_client_create), and the binding's own
+        # for a NUL, which C would cut the key at.
+        for key, message in (("", "api_key is empty"),
+                             ("has space", "api_key must be printable ASCII without whitespace"),
+                             ("nul\0byte", "the API key contains a NUL character")):
+            self.assertRefused(lambda: uiza.Client(key), message)
+        # The constructor's settings go through uiza_client_configure too.
+        self.assertRefused(lambda: client(timeout=0), "the time budget must be at least 1 ms")
         before = stats()["api_requests"]
         with client() as c:
             # A NUL would cut the id short in C: refused, not sent as a prefix.
-            for bad_id in ("", ENTITY_ID + "\0suffix", "..", "\udcff"):
-                with self.assertRaises(uiza.InvalidArgumentError):
-                    c.reset_stream_key(bad_id)
-            with self.assertRaises(ValueError):  # InvalidArgumentError is one
-                c.set_timeout(0)
-            with self.assertRaises(uiza.InvalidArgumentError):
-                c.set_max_retries(-1)
-            with self.assertRaises(uiza.InvalidArgumentError):
-                c.set_base_url("ftp://example.com")
-            with self.assertRaises(uiza.InvalidArgumentError):
-                c.set_ca_file("/nonexistent/ca.pem")
+            for bad_id, message in (
+                    ("", "id is empty; an id is 1 to 256 characters"),
+                    (ENTITY_ID + "\0suffix", "the live entity id contains a NUL character"),
+                    ("..", "id is a dot segment; an id is 1 to 256 characters"),
+                    ("\udcff", "the live entity id is not valid UTF-8")):
+                self.assertRefused(lambda: c.reset_stream_key(bad_id), message, rotated=False)
+            self.assertRefused(lambda: c.reset_stream_key(ENTITY_ID, timeout=0),
+                               "the time budget must be at least 1 ms", rotated=False)
+            # The setters: the library's messages (uiza_client_configure).
+            err = self.assertRefused(lambda: c.set_timeout(0),
+                                     "the time budget must be at least 1 ms")
+            self.assertIsInstance(err, ValueError)  # InvalidArgumentError is one
+            self.assertRefused(lambda: c.set_base_url("ftp://example.com"),
+                               "base URL is invalid: the scheme must be http or https")
+            self.assertRefused(lambda: c.set_ca_file("/nonexistent/ca.pem"),
+                               "CA file: cannot read it")
+            # Escaped whole into the JSON document: a URL cut at the NUL
+            # would be accepted, and a broken document refused as such.
+            for url in ("http://x\0/", 'http://x/"}\\\n'):
+                self.assertRefused(lambda: c.set_base_url(url), "base URL is invalid: ")
+            # The binding's own: what the library's uint32 cannot carry, and
+            # text that is not UTF-8.
+            self.assertRefused(lambda: c.set_max_retries(-1),
+                               "the retry count must be between 0 and 2^32-1")
+            self.assertRefused(lambda: c.set_timeout(2**32),
+                               "the timeout must not be negative and must be below 2^32 ms")
+            self.assertRefused(lambda: c.set_ca_file(b"/\xff.pem"),
+                               "the CA file path is not valid UTF-8")
             with self.assertRaises(TypeError):
                 c.reset_stream_key(42)
-        self.assertEqual(stats()["api_requests"] - before, 0)
+            with self.assertRaises(TypeError):
+                c.set_max_retries(1.5)
+            # Nothing refused changed the client.
+            self.assertTrue(c.reset_stream_key(ENTITY_ID).ingest_key)
+        self.assertEqual(stats()["api_requests"] - before, 1)
 
 
 class TlsTest(unittest.TestCase):
@@ -260,9 +298,13 @@ class RotationTest(unittest.TestCase):
                 c.get_live_entity("no-such-entity")
             self.assertIs(caught.exception.rotated, uiza.NOT_APPLICABLE)
             before = stats()["api_requests"]
-            for bad_id in ("", "..", "a/b", "x" * 257):
-                with self.assertRaises(uiza.InvalidArgumentError):
+            for bad_id, message in (("", "id is empty;"), ("..", "id is a dot segment;"),
+                                    ("a/b", "id has a character outside the allowed set"),
+                                    ("x" * 257, "id is 257 bytes long;")):
+                with self.assertRaises(uiza.InvalidArgumentError) as caught:
                     c.get_live_entity(bad_id)
+                self.assertTrue(caught.exception.message.startswith(message),
+                                caught.exception.message)
             self.assertEqual(stats()["api_requests"] - before, 0)
 
     def test_rotate_with_and_without_the_current_key(self):
@@ -384,6 +426,16 @@ class AsyncTest(unittest.TestCase):
                 with self.assertRaises(uiza.InvalidArgumentError) as caught:
                     await c.rotate_stream_key_async("..")
                 self.assertIs(caught.exception.rotated, False)
+                # The library's reason, though a refused async call has no
+                # document of its own.
+                self.assertTrue(caught.exception.message.startswith(
+                    "id is a dot segment; an id is 1 to 256 characters"), caught.exception.message)
+                with self.assertRaises(uiza.InvalidArgumentError) as caught:
+                    await c.get_live_entity_async("a/b")
+                self.assertIs(caught.exception.rotated, uiza.NOT_APPLICABLE)
+                self.assertTrue(caught.exception.message.startswith(
+                    "id has a character outside the allowed set at byte offset 1;"),
+                    caught.exception.message)
                 return rotated, again, reads
 
         rotated, again, reads = asyncio.run(main())
@@ -449,6 +501,54 @@ class AsyncTest(unittest.TestCase):
         asyncio.run(main())
         wait_for_callbacks(self)
         self.assertEqual(rotations(entity_id), 0)
+
+
+class LoadTest(unittest.TestCase):
+    """Where load() finds libuiza, without installing it: find_library is
+    replaced by a stand-in that records its calls."""
+
+    def setUp(self):
+        uiza._installed_library.cache_clear()
+        self.addCleanup(uiza._installed_library.cache_clear)
+
+    def resolve(self, found, library=None, env=None):
+        """_library_path(library) with UIZA_LIBRARY set to ``env`` (None:
+        unset) and find_library answering ``found``; returns the path and
+        the names find_library was asked for."""
+        asked = []
+
+        def find_library(name):
+            asked.append(name)
+            return found
+
+        environ = {k: v for k, v in os.environ.items() if k != "UIZA_LIBRARY"}
+        if env is not None:
+            environ["UIZA_LIBRARY"] = env
+        with unittest.mock.patch.dict(os.environ, environ, clear=True), \
+                unittest.mock.patch("ctypes.util.find_library", find_library):
+            path = uiza._library_path(library)
+        uiza._installed_library.cache_clear()
+        return path, asked
+
+    def test_library_argument_then_variable_then_find_library_then_name(self):
+        self.assertEqual(self.resolve("libuiza.so.0.2", "/opt/a/libuiza.so", "/opt/b/libuiza.so"),
+                         ("/opt/a/libuiza.so", []))
+        self.assertEqual(self.resolve("libuiza.so.0.2", None, "/opt/b/libuiza.so"),
+                         ("/opt/b/libuiza.so", []))
+        self.assertEqual(self.resolve("libuiza.so.0.2"), ("libuiza.so.0.2", ["uiza"]))
+        self.assertEqual(self.resolve("libuiza.so.0.2", env=""), ("libuiza.so.0.2", ["uiza"]))
+        self.assertEqual(self.resolve(None), (uiza._platform_name(), ["uiza"]))
+        if sys.platform.startswith("linux"):
+            self.assertEqual(uiza._platform_name(), "libuiza.so")
+
+    def test_load_opens_what_find_library_finds(self):
+        built = os.environ["UIZA_LIBRARY"]
+        environ = {k: v for k, v in os.environ.items() if k != "UIZA_LIBRARY"}
+        with unittest.mock.patch.dict(os.environ, environ, clear=True), \
+                unittest.mock.patch("ctypes.util.find_library", lambda name: built):
+            lib = uiza.load()
+        self.assertIs(lib, uiza.load(built))
+        self.assertTrue(lib.uiza_version())
 
 
 class HeaderTest(unittest.TestCase):

@@ -2,7 +2,9 @@
 
 A single module over ctypes, no dependencies. The shared library is loaded
 from the ``library`` argument, else the ``UIZA_LIBRARY`` environment
-variable, else ``libuiza.so`` through the system's loader path::
+variable, else wherever ``ctypes.util.find_library("uiza")`` finds an
+installed copy, else ``libuiza.so`` (``libuiza.dylib``, ``uiza.dll``)
+through the system's loader path::
 
     import uiza
 
@@ -30,11 +32,15 @@ Live-entity ids are 1 to 256 characters from A-Z a-z 0-9 - . _ ~, and not
 
 import asyncio
 import ctypes
+import ctypes.util
 import enum
+import functools
 import itertools
 import json
 import math
+import operator
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Optional
@@ -238,6 +244,8 @@ _CALLBACK = ctypes.CFUNCTYPE(None, _P, _STATUS, _STR)
 # DELIBERATELY_UNBOUND (test_uiza.py checks both against the header).
 _SIGNATURES = {
     "uiza_client_new": (_P, [_STR]),
+    "uiza_client_create": (_STATUS, [_STR, _OUT, _OUT]),
+    "uiza_client_configure": (_STATUS, [_P, _STR, _OUT]),
     "uiza_client_free": (None, [_P]),
     "uiza_client_set_base_url": (_STATUS, [_P, _STR]),
     "uiza_client_set_timeout_ms": (_STATUS, [_P, ctypes.c_uint32]),
@@ -287,12 +295,41 @@ _loaded = {}
 _load_lock = threading.Lock()
 
 
+def _platform_name():
+    """The library's file name on this platform, for the loader to find."""
+    if sys.platform == "darwin":
+        return "libuiza.dylib"
+    if sys.platform in ("win32", "cygwin"):
+        return "uiza.dll"
+    return "libuiza.so"
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_library():
+    """What ctypes.util.find_library("uiza") finds (such as
+    "libuiza.so.0.2" of a copy installed with cargo cinstall), else the
+    platform's name. Looked up once: find_library may run ldconfig or a
+    compiler."""
+    return ctypes.util.find_library("uiza") or _platform_name()
+
+
+def _library_path(library=None):
+    """The path or name load() opens: ``library``, else ``UIZA_LIBRARY``
+    (when set and not empty), else an installed copy (_installed_library)."""
+    if library is not None:
+        return os.fspath(library)
+    return os.environ.get("UIZA_LIBRARY") or _installed_library()
+
+
 def load(library=None):
     """Loads (once per path) and declares libuiza; returns the ctypes.CDLL.
 
-    ``library`` is a path; by default ``UIZA_LIBRARY``, else ``libuiza.so``.
+    ``library`` is a path. By default: ``UIZA_LIBRARY``, else what
+    ``ctypes.util.find_library("uiza")`` finds, else ``libuiza.so``
+    (``libuiza.dylib`` on macOS, ``uiza.dll`` on Windows) through the
+    system's loader path.
     """
-    path = os.fspath(library) if library is not None else os.environ.get("UIZA_LIBRARY", "libuiza.so")
+    path = _library_path(library)
     with _load_lock:
         lib = _loaded.get(path)
         if lib is None:
@@ -321,16 +358,21 @@ def set_max_worker_threads(n, *, library=None):
     """How many worker threads the library may run at once for async calls,
     process-wide (default 4). Workers start on demand and exit after 10 s
     without work; calls beyond the bound wait in a queue."""
-    if not 0 < n < 2**32:
+    n = operator.index(n)
+    if not 0 <= n < 2**32:
+        # Does not fit the library's uint32.
         raise _invalid("the worker thread bound must be between 1 and 2^32-1")
     status = load(library).uiza_set_max_worker_threads(n)
     if status != Status.OK:
-        raise InvalidArgumentError(_status(status), "the worker thread bound was refused",
+        # The C function returns a status only, with no document to show.
+        raise InvalidArgumentError(_status(status), "the worker thread bound must be at least 1",
                                    "invalid_argument")
 
 
 def _c_string(what, value):
-    """UTF-8 bytes for a C string; refuses what C would cut short."""
+    """UTF-8 bytes for a C string. Refuses, in the binding's own words,
+    only what the library cannot see: text that is not UTF-8, and a NUL,
+    where C would cut the string short."""
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if isinstance(value, str):
@@ -343,6 +385,57 @@ def _c_string(what, value):
     if b"\0" in value:
         raise _invalid(f"the {what} contains a NUL character")
     return value
+
+
+def _setting_text(what, value):
+    """A str for a settings document. json.dumps escapes everything (a NUL
+    included), so the library sees the whole string and refuses it in its
+    own words; only text that is not UTF-8, which its documents cannot
+    carry, is refused here."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid(f"the {what} is not valid UTF-8") from None
+    if not isinstance(value, str):
+        raise TypeError(f"the {what} must be str, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid(f"the {what} is not valid UTF-8") from None
+    return value
+
+
+def _milliseconds(seconds, rotated=NOT_APPLICABLE):
+    """Seconds as whole milliseconds, rounded up, for the library's uint32.
+    0 is passed on: the library refuses it in its own words. Only what
+    uint32 cannot carry is refused here."""
+    ms = math.ceil(seconds * 1000)
+    if not 0 <= ms < 2**32:
+        raise _invalid("the timeout must not be negative and must be below 2^32 ms",
+                       rotated=rotated)
+    return ms
+
+
+def _settings(base_url=None, timeout=None, max_retries=None, ca_file=None):
+    """The settings document of uiza_client_configure (bytes), with the
+    settings that are not None."""
+    doc = {}
+    if base_url is not None:
+        doc["base_url"] = _setting_text("base URL", base_url)
+    if timeout is not None:
+        doc["timeout_ms"] = _milliseconds(timeout)
+    if max_retries is not None:
+        n = operator.index(max_retries)
+        if not 0 <= n < 2**32:
+            # Does not fit the library's uint32.
+            raise _invalid("the retry count must be between 0 and 2^32-1")
+        doc["max_retries"] = n
+    if ca_file is not None:
+        doc["ca_file"] = _setting_text("CA file path", ca_file)
+    return json.dumps(doc).encode("ascii")  # ensure_ascii: \u escapes only
 
 
 # ---------------------------------------------------------------- results
@@ -459,13 +552,26 @@ def _outcome(lib, status, doc, key_call):
     return _error(lib, status, doc, key_call)
 
 
+def _take(lib, out):
+    """The bytes of an out_json (None for NULL), which is freed."""
+    try:
+        return ctypes.string_at(out) if out else None
+    finally:
+        lib.uiza_string_free(out)
+
+
+def _check(lib, status, out):
+    """Raises the library's error document for a failed call that returns
+    no entity (uiza_client_create, uiza_client_configure); frees out_json."""
+    doc = _take(lib, out)
+    if status != Status.OK:
+        raise _error(lib, status, doc, key_call=False)
+
+
 def _finish(lib, status, out, key_call):
     """Turns a blocking call's status and out_json into a LiveEntity or an
     exception, freeing out_json whatever happens."""
-    try:
-        doc = ctypes.string_at(out) if out else None
-    finally:
-        lib.uiza_string_free(out)
+    doc = _take(lib, out)
     result = _outcome(lib, status, doc, key_call)
     if isinstance(result, UizaError):
         raise result
@@ -671,19 +777,18 @@ class Client:
         self._handle = None
         self._idle = threading.Condition()
         self._calls = 0
-        handle = self._lib.uiza_client_new(_c_string("API key", api_key))
+        settings = _settings(base_url, timeout, max_retries, ca_file)
+        handle, out = _P(), _P()
+        status = self._lib.uiza_client_create(_c_string("API key", api_key),
+                                              ctypes.byref(handle), ctypes.byref(out))
+        _check(self._lib, status, out)
         if not handle:
-            raise _invalid("the API key must be non-empty printable ASCII without whitespace")
-        self._handle = handle
+            raise InternalError(Status.INTERNAL, "uiza_client_create returned no client",
+                                "internal_error")
+        self._handle = handle.value
         try:
-            if base_url is not None:
-                self.set_base_url(base_url)
-            if timeout is not None:
-                self.set_timeout(timeout)
-            if max_retries is not None:
-                self.set_max_retries(max_retries)
-            if ca_file is not None:
-                self.set_ca_file(ca_file)
+            if settings != b"{}":
+                self._configure(settings)
         except BaseException:
             self.close()
             raise
@@ -730,14 +835,16 @@ class Client:
             if not self._calls:
                 self._idle.notify_all()
 
-    def _set(self, refused, setter, *args):
+    def _configure(self, settings):
+        """Applies a settings document (bytes) with uiza_client_configure,
+        all or nothing; a refusal raises the library's error document."""
         handle = self._enter_call()
         try:
-            status = setter(handle, *args)
+            out = _P()
+            status = self._lib.uiza_client_configure(handle, settings, ctypes.byref(out))
         finally:
             self._leave_call()
-        if status != Status.OK:
-            raise InvalidArgumentError(_status(status), refused, "invalid_argument")
+        _check(self._lib, status, out)
 
     def _call(self, fn, *args, key_call):
         """Runs a blocking call ``fn(handle, *args, &out_json)``."""
@@ -749,30 +856,27 @@ class Client:
             self._leave_call()
         return _finish(self._lib, status, out, key_call)
 
+    # The setters (and the constructor's settings) go through
+    # uiza_client_configure: a refused setting raises InvalidArgumentError
+    # with the library's own message and leaves the client unchanged.
+
     def set_base_url(self, url):
         """Base URL such as https://api.uiza.sh or http://127.0.0.1:8080."""
-        self._set("the base URL must be an http:// or https:// URL with a host",
-                  self._lib.uiza_client_set_base_url, _c_string("base URL", url))
+        self._configure(_settings(base_url=url))
 
     def set_timeout(self, seconds):
         """Time budget of one whole call, in seconds (rounded up to a whole
         millisecond; default 30)."""
-        ms = math.ceil(seconds * 1000)
-        if not 0 < ms < 2**32:
-            raise _invalid("the timeout must be positive and below 2^32 ms")
-        self._set("the timeout was refused", self._lib.uiza_client_set_timeout_ms, ms)
+        self._configure(_settings(timeout=seconds))
 
     def set_max_retries(self, n):
         """Retries of connection failures and HTTP 429/502/503/504
         (default 2, 0 disables them)."""
-        if not 0 <= n < 2**32:
-            raise _invalid("the retry count must be between 0 and 2^32-1")
-        self._set("the retry count was refused", self._lib.uiza_client_set_max_retries, n)
+        self._configure(_settings(max_retries=n))
 
     def set_ca_file(self, path):
         """Trusts the CA certificates of a PEM file besides the system's."""
-        self._set("the CA file cannot be read or holds no PEM certificate",
-                  self._lib.uiza_client_set_ca_file, _c_string("CA file path", path))
+        self._configure(_settings(ca_file=path))
 
     def reset_stream_key(self, live_entity_id, *, timeout=None):
         """Resets the entity's ingest key; returns the entity with the new
@@ -789,9 +893,7 @@ class Client:
         cid = _key_arg("live entity id", live_entity_id)
         if timeout is None:
             return self._call(self._lib.uiza_client_reset_stream_key, cid, key_call=True)
-        ms = math.ceil(timeout * 1000)
-        if not 0 < ms < 2**32:
-            raise _invalid("the timeout must be positive and below 2^32 ms", rotated=False)
+        ms = _milliseconds(timeout, rotated=False)
         return self._call(self._lib.uiza_client_reset_stream_key_with_timeout, cid, ms,
                           key_call=True)
 
@@ -852,7 +954,7 @@ class Client:
             return self._lib.uiza_client_rotate_stream_key_async(
                 handle, cid, ckey, native, _ON_ASYNC_RESULT, call_id)
 
-        return await self._async_call(start, key_call=True)
+        return await self._async_call(start, cid, ckey, key_call=True)
 
     async def get_live_entity_async(self, live_entity_id):
         """``get_live_entity`` for asyncio, with the cancellation rules of
@@ -864,9 +966,9 @@ class Client:
             return self._lib.uiza_client_get_live_entity_async(
                 handle, cid, native, _ON_ASYNC_RESULT, call_id)
 
-        return await self._async_call(start, key_call=False)
+        return await self._async_call(start, cid, None, key_call=False)
 
-    async def _async_call(self, start, *, key_call):
+    async def _async_call(self, start, cid, ckey, *, key_call):
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         token = CancelToken._for(self._lib)
@@ -893,11 +995,7 @@ class Client:
             with _pending_lock:
                 _pending.pop(call_id, None)
             token.close()
-            raise InvalidArgumentError(
-                _status(status),
-                "the async call was refused: the live entity id must be 1 to 256 characters "
-                'from A-Z a-z 0-9 - . _ ~ and not "." or ".."',
-                "invalid_argument", rotated=False if key_call else NOT_APPLICABLE)
+            raise self._refused(status, cid, ckey, key_call)
         try:
             return await future
         except asyncio.CancelledError:
@@ -905,6 +1003,40 @@ class Client:
             # result is dropped (the future is cancelled).
             token.cancel()
             raise
+
+
+    def _refused(self, status, cid, ckey, key_call):
+        """The exception for an async call the library refused with
+        ``status``. A refusal comes with no document, so the library is
+        asked why through the blocking rotation with the same id and key
+        and a token that is already cancelled: it checks them the same way
+        and sends nothing (a cancelled token stops it before any request),
+        and its error document says what is wrong in its own words."""
+        status = _status(status)
+        rotated = False if key_call else NOT_APPLICABLE
+        if status == Status.INVALID_ARGUMENT:
+            token = self._lib.uiza_cancel_token_new()
+            if token:
+                try:
+                    self._lib.uiza_cancel_token_cancel(token)
+                    handle = self._enter_call()
+                    try:
+                        out = _P()
+                        why = self._lib.uiza_client_rotate_stream_key(
+                            handle, cid, ckey, token, ctypes.byref(out))
+                    finally:
+                        self._leave_call()
+                finally:
+                    self._lib.uiza_cancel_token_free(token)
+                doc = _take(self._lib, out)
+                if why == Status.INVALID_ARGUMENT and doc:
+                    error = _error(self._lib, why, doc, key_call)
+                    error.rotated = rotated
+                    return error
+        error_type = "invalid_argument" if status == Status.INVALID_ARGUMENT else "internal_error"
+        return _ERRORS.get(status, UizaError)(
+            status, f"the async call was refused: {_status_text(status)}", error_type,
+            rotated=rotated)
 
 
 def reset_stream_key(api_key, live_entity_id, *, library=None):

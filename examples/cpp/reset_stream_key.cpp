@@ -51,11 +51,11 @@ uiza::LiveEntity reset(const uiza::Client &client, const std::string &id) {
     }
     char *end = nullptr;
     const long long ms = std::strtoll(budget.c_str(), &end, 10);
-    if (*end != '\0' || ms < 1) {
+    if (*end != '\0') {
         throw uiza::Error(UIZA_STATUS_INVALID_ARGUMENT, -1,
-                          "UIZA_TIMEOUT_MS must be a positive number of milliseconds",
-                          "invalid_argument");
+                          "UIZA_TIMEOUT_MS must be a number of milliseconds", "invalid_argument");
     }
+    // A budget under 1 ms is refused by the library, in its own words.
     return client.reset_stream_key(id, std::chrono::milliseconds(ms));
 }
 
