@@ -22,7 +22,6 @@
  * Prints "entity e-NN ok=A unknown=B final=KEY" lines for the harness,
  * then "async: N passed, M failed".
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,6 +29,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#include <tlhelp32.h>
+#else
+#include <dirent.h>
+#endif
 
 #include "uiza.h"
 
@@ -188,6 +194,24 @@ static void *starter(void *arg) {
     return NULL;
 }
 
+/* The threads of this process: /proc/self/task on Linux, a Toolhelp
+ * snapshot on Windows (tests/windows.rs runs this under wine). */
+#ifdef _WIN32
+static int thread_count(void) {
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE) {
+        return -1;
+    }
+    THREADENTRY32 te = {.dwSize = sizeof te};
+    DWORD self = GetCurrentProcessId();
+    int n = 0;
+    for (BOOL more = Thread32First(snap, &te); more; more = Thread32Next(snap, &te)) {
+        n += te.th32OwnerProcessID == self;
+    }
+    CloseHandle(snap);
+    return n;
+}
+#else
 static int thread_count(void) {
     DIR *d = opendir("/proc/self/task");
     int n = 0;
@@ -201,6 +225,7 @@ static int thread_count(void) {
     closedir(d);
     return n;
 }
+#endif
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

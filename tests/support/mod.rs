@@ -11,6 +11,7 @@ pub mod memory;
 pub mod nginx;
 pub mod raw_peer;
 pub mod tools;
+pub mod windows_tools;
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
