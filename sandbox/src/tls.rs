@@ -36,7 +36,13 @@ pub fn generate() -> io::Result<TlsMaterial> {
     // basic constraints, key usage, key identifiers), e.g. OpenSSL's
     // X509_STRICT, which Python 3.13 turns on by default.
     let mut ca_params = CertificateParams::default();
-    ca_params.distinguished_name = name("uiza-sandbox test CA");
+    // Each sandbox's CA gets a name of its own: a verifier that finds
+    // issuers by name (the Windows store, OpenSSL's hash directories)
+    // would otherwise try one sandbox's CA on another's certificate.
+    let mut tag = [0u8; 6];
+    getrandom::getrandom(&mut tag).map_err(|e| io::Error::other(e.to_string()))?;
+    let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    ca_params.distinguished_name = name(&format!("uiza-sandbox test CA {tag}"));
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
