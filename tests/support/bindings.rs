@@ -1,8 +1,8 @@
 //! Running a language binding's own test suite (go test, python unittest)
 //! against the sandbox: the HTTP and HTTPS sandboxes it needs, the
-//! environment that describes them, and a runner that fails clearly when
-//! the tool is missing, bounds the run's time and keeps the API key out of
-//! the output.
+//! environment that describes them, and a runner that bounds the run's
+//! time and keeps the API key out of the output. Callers check first that
+//! the tool is there (`tools::tool_available`).
 #![allow(dead_code)]
 
 use std::io::Read;
@@ -12,7 +12,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::tools::missing_tool;
 use super::{sandbox, tls_sandbox, write_temp_file, Sandbox, SECRETS};
 use super::{DEFAULT_API_KEY, SEED_ENTITY_ID};
 
@@ -78,13 +77,7 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Finished {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| {
-            let program = cmd.get_program().to_string_lossy().into_owned();
-            if e.kind() == std::io::ErrorKind::NotFound {
-                missing_tool(&program);
-            }
-            panic!("cannot start {program}: {e}")
-        });
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", cmd.get_program().to_string_lossy()));
     let stdout = drain(child.stdout.take().unwrap());
     let stderr = drain(child.stderr.take().unwrap());
     let started = Instant::now();

@@ -1,8 +1,8 @@
 //! Helpers for the tests that build a real consumer of libuiza (C++ with
 //! g++, C through pkg-config or CMake) and run it against the sandbox, and
 //! for inspecting the built or installed library (exported symbols, the
-//! header's API).
-//!
+//! header's API). The tests check that the tools are there first
+//! (`tools::tool_available`); these helpers just run them.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use super::c_build::{lib_dir, link_flags, profile_dir, repo_root};
-use super::tools::{describe, require_tool, run_checked};
+use super::tools::{describe, run_checked, tool_available};
 use super::{Sandbox, DEFAULT_API_KEY, SEED_ENTITY_ID};
 
 /// Where consumers built by these tests go: `target/<profile>/consumers/<name>`.
@@ -99,7 +99,6 @@ pub fn header_functions() -> BTreeSet<String> {
 
 /// The dynamic symbols a shared library defines (`nm -D --defined-only`).
 pub fn exported_symbols(lib: &Path) -> BTreeSet<String> {
-    require_tool("nm", &["--version"]);
     assert!(lib.exists(), "{} does not exist", lib.display());
     stdout_of(Command::new("nm").args(["-D", "--defined-only"]).arg(lib))
         .lines()
@@ -128,12 +127,21 @@ pub fn assert_exports_only_the_c_api(lib: &Path) {
     );
 }
 
+/// The C++ compiler: `$CXX`, else `g++`.
+pub fn cxx() -> String {
+    std::env::var("CXX").unwrap_or_else(|_| "g++".to_owned())
+}
+
+/// Whether the C++ compiler runs (see `tools::tool_available`).
+pub fn cxx_available() -> bool {
+    tool_available(&cxx(), &["--version"], "g++")
+}
+
 /// Compiles C++17 `sources` (paths relative to the repository, or
 /// absolute) against include/ and the freshly built libuiza.so, with
 /// `-Wall -Wextra -Werror`, into `target/<profile>/consumers/cpp/<name>`.
 pub fn compile_cpp(name: &str, sources: &[&Path], extra_flags: &[&str]) -> PathBuf {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".to_owned());
-    require_tool(&cxx, &["--version"]);
+    let cxx = cxx();
     let out = work_dir("cpp").join(name);
     let lib_dir = lib_dir();
     run_ok(
@@ -153,7 +161,6 @@ pub fn compile_cpp(name: &str, sources: &[&Path], extra_flags: &[&str]) -> PathB
 /// The entries of one `kind` (`NEEDED`, `SONAME`, `RUNPATH`...) in an ELF
 /// file's dynamic section.
 pub fn dynamic_entries(elf: &Path, kind: &str) -> Vec<String> {
-    require_tool("readelf", &["--version"]);
     stdout_of(Command::new("readelf").arg("-d").arg(elf))
         .lines()
         .filter(|l| l.contains(&format!("({kind})")))
