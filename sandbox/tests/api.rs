@@ -254,9 +254,14 @@ fn dropping_the_sandbox_closes_the_listener() {
     let idle = connect(addr);
     drop(sandbox);
     assert!(TcpStream::connect(addr).is_err(), "listener still open");
-    // Open connections are cut too.
+    // Open connections are cut too: the read ends at once with a clean EOF
+    // or a reset, not with the 5 s read timeout of an open connection.
     let mut idle = idle;
-    assert!(read_response(&mut idle).map_or(true, |r| r.is_none()));
+    match read_response(&mut idle) {
+        Ok(None) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("want EOF or a reset from a cut connection, got {other:?}"),
+    }
 }
 
 #[test]
