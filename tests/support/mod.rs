@@ -7,6 +7,7 @@ pub mod c_build;
 pub mod consumer;
 pub mod hygiene;
 pub mod memory;
+pub mod timing;
 pub mod tools;
 
 use std::ffi::{c_char, CStr, CString};
