@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 
 use support::c_build::{lib_dir, repo_root};
-use support::tools::{c_compiler_available, tool_available};
+use support::tools::{c_compiler_available, run_checked, tool_available};
 
 /// A row label of every case, in the order `benches/run.sh` prints them.
 const ROWS: &[&str] = &[
@@ -45,22 +45,21 @@ fn benchmark_runs_and_prints_its_table() {
         return;
     }
     let script = repo_root().join("benches/run.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("--quick")
-        // The libuiza.so this test was built with; the full benchmark
-        // builds and measures the release one instead.
-        .env("UIZA_LIB_DIR", lib_dir())
-        .output()
-        .expect("run bash benches/run.sh");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = run_checked(
+        Command::new("bash")
+            .arg(&script)
+            .arg("--quick")
+            // The libuiza.so this test was built with; the full benchmark
+            // builds and measures the release one instead.
+            .env("UIZA_LIB_DIR", lib_dir()),
+    );
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert!(
         out.status.success(),
         "benches/run.sh --quick failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    let mut rest: &str = &stdout;
+    let mut rest: &str = stdout;
     for row in ROWS {
         let at = rest
             .find(row)

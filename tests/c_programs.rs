@@ -28,12 +28,8 @@ fn abi_test_passes_against_the_sandbox() {
         .env("UIZA_BASE_URL", sb.base_url())
         .env("UIZA_API_KEY", DEFAULT_API_KEY)
         .env("UIZA_ENTITY_ID", SEED_ENTITY_ID));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = &out.stdout;
+    assert!(out.status.success(), "{stdout}{}", out.stderr);
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert!(sb.stats().resets >= 2 + 16 * 8);
 }
@@ -52,12 +48,8 @@ fn example_prints_the_new_key_over_http_and_https() {
             cmd.env("UIZA_CA_FILE", write_temp_file("example-ca.pem", pem));
         }
         let out = run(&mut cmd);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = &out.stdout;
+        assert!(out.status.success(), "{stdout}{}", out.stderr);
         let entity = sb.entity(SEED_ENTITY_ID).unwrap();
         let key = entity["ingest"]["key"].as_str().unwrap();
         let url = entity["ingest"]["url"].as_str().unwrap();
@@ -83,7 +75,7 @@ fn example_explains_failures() {
         .env("UIZA_API_KEY", DEFAULT_API_KEY)
         .env("UIZA_BASE_URL", sb.base_url()));
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = out.stderr;
     assert!(
         stderr.contains("The live entity you requested does not exist.")
             && stderr.contains("HTTP 404"),
@@ -94,11 +86,11 @@ fn example_explains_failures() {
         .arg(SEED_ENTITY_ID)
         .env_remove("UIZA_API_KEY"));
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("UIZA_API_KEY"));
+    assert!(out.stderr.contains("UIZA_API_KEY"));
 
     let out = run(&mut Command::new(example()));
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+    assert!(out.stderr.contains("usage"));
 
     let tls = tls_sandbox();
     let out = run(Command::new(example())
@@ -107,7 +99,7 @@ fn example_explains_failures() {
         .env("UIZA_BASE_URL", tls.base_url())
         .env_remove("UIZA_CA_FILE"));
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("tls_error"));
+    assert!(out.stderr.contains("tls_error"));
 }
 
 /// ureq looks a host up on every call, on a new thread when a timeout is
@@ -123,12 +115,8 @@ fn calls_create_no_thread_per_call() {
     let bin = compile_c("thread_count", &["tests/c/thread_count.c"], &["-ldl"]);
     let threads = |base_url: &str| {
         let out = run(Command::new(&bin).args([base_url, DEFAULT_API_KEY, SEED_ENTITY_ID, "5"]));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = &out.stdout;
+        assert!(out.status.success(), "{stdout}{}", out.stderr);
         stdout
             .strip_prefix("threads created: ")
             .and_then(|n| n.trim().parse::<u32>().ok())

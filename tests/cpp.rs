@@ -92,20 +92,16 @@ fn cpp_example_reports_a_404_as_uiza_error() {
     assert_eq!(expected.status, UizaStatus::NotFound);
 
     let out = support::consumer::run_example(&cpp_example(), &sb, id);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
     let line = format!(
         "reset_stream_key: not found (HTTP 404): {} [status={} error_type={} http_status=404]\n",
         expected.message(),
         UizaStatus::NotFound as i32,
         expected.error_type()
     );
-    assert_eq!(stderr, line);
+    assert_eq!(*stderr, line);
 }
 
 #[test]
@@ -122,7 +118,7 @@ fn cpp_example_rejects_bad_configuration_before_any_request() {
             .env("UIZA_API_KEY", "wrong-key-must-not-leak with space")
             .env("UIZA_BASE_URL", sb.base_url()),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("invalid API key") && stderr.contains("[status=1 "),
@@ -136,7 +132,7 @@ fn cpp_example_rejects_bad_configuration_before_any_request() {
             .env("UIZA_API_KEY", DEFAULT_API_KEY)
             .env("UIZA_BASE_URL", "ftp://example.com"),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("invalid base URL"), "{stderr}");
     assert_eq!(sb.stats().api_requests, 0, "no request may be sent");
@@ -158,7 +154,7 @@ fn cpp_example_reports_a_timeout_without_http_status() {
             .env("UIZA_BASE_URL", sb.base_url())
             .env("UIZA_TIMEOUT_MS", "300"),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(

@@ -302,7 +302,7 @@ fn rustc_native_static_libs() -> Vec<String> {
             .args(["--target", &host_triple()])
             .args(["--", "--print", "native-static-libs"]),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     let line = stderr
         .lines()
         .find_map(|l| l.split_once("native-static-libs:").map(|(_, libs)| libs))

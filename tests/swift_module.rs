@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::bindings::{run, Sandboxes};
+use support::bindings::Sandboxes;
 use support::c_build::{lib_dir, link_flags, repo_root};
-use support::tools::tool_available;
+use support::tools::{run, tool_available};
 
 /// Compiles bindings/swift/module_check.m with clang modules on, finding
 /// the module map with `module_flags`, into target/<profile>/c/<name>.

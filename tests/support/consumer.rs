@@ -7,10 +7,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use super::c_build::{lib_dir, link_flags, profile_dir, repo_root};
-use super::tools::{describe, run_checked, tool_available};
+use super::tools::{describe, run_checked, tool_available, Finished};
 use super::{Sandbox, DEFAULT_API_KEY, SEED_ENTITY_ID};
 
 /// Where consumers built by these tests go: `target/<profile>/consumers/<name>`.
@@ -20,31 +20,23 @@ pub fn work_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Like `run`, and panics with the output unless the command succeeded.
-pub fn run_ok(cmd: &mut Command) -> Output {
+/// Like `run_checked`, and panics with the output unless the command
+/// succeeded.
+pub fn run_ok(cmd: &mut Command) -> Finished {
     let out = run_checked(cmd);
-    assert!(
-        out.status.success(),
-        "`{}` failed ({}):\n{}{}",
-        describe(cmd),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    out.assert_success(&format!("`{}`", describe(cmd)));
     out
 }
 
 /// Stdout of a successful command, as a trimmed string.
 pub fn stdout_of(cmd: &mut Command) -> String {
-    String::from_utf8_lossy(&run_ok(cmd).stdout)
-        .trim()
-        .to_owned()
+    run_ok(cmd).stdout.trim().to_owned()
 }
 
 /// Runs a reset_stream_key tool (C or C++ example) for `id` against `sb`,
 /// with the environment the examples read and nothing inherited that
 /// could pick another libuiza (`LD_LIBRARY_PATH` points into target/).
-pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Output {
+pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Finished {
     run_checked(
         Command::new(bin)
             .arg(id)
@@ -57,13 +49,9 @@ pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Output {
 
 /// Asserts that an example succeeded and printed the seed entity's key as
 /// the sandbox now holds it (so the reset really happened there).
-pub fn assert_printed_current_key(out: &Output, sb: &Sandbox) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+pub fn assert_printed_current_key(out: &Finished, sb: &Sandbox) {
+    out.assert_success("the example");
+    let stdout = &out.stdout;
     let entity = sb.entity(SEED_ENTITY_ID).expect("seed entity");
     let key = entity["ingest"]["key"].as_str().expect("ingest.key");
     assert!(

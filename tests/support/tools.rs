@@ -5,12 +5,17 @@
 //! and the test returns. With `UIZA_TEST_REQUIRE_ALL=1` (`.ci/run` sets
 //! it) a missing tool fails the test instead, so CI skips nothing.
 //!
-//! Every program run has its output checked for leaked secrets.
+//! Every program the tests run goes through [`run`], which bounds its time
+//! and checks its output for leaked secrets ([`assert_no_secret`], the one
+//! check every text the tests see goes through).
 
 use std::ffi::OsStr;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use super::c_build::c_compiler;
 use super::SECRETS;
@@ -113,17 +118,99 @@ pub fn assert_no_secret(what: &str, text: &str) {
     for secret in SECRETS {
         assert!(
             !text.contains(secret),
-            "an API key leaked into {what}:\n{text}"
+            "an API key leaked into {what}:\n{}",
+            redact(text)
         );
     }
 }
 
-/// Runs `cmd` to completion, checks its output for secrets, returns it.
-pub fn run_checked(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
+/// `text` with every secret replaced by `<secret>`.
+fn redact(text: &str) -> String {
+    SECRETS
+        .iter()
+        .fold(text.to_owned(), |t, secret| t.replace(secret, "<secret>"))
+}
+
+/// What a finished command printed.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// Panics with the whole output unless the command exited with 0.
+    pub fn assert_success(&self, what: &str) {
+        assert!(
+            self.status.success(),
+            "{what} failed ({}):\n{}",
+            self.status,
+            self.output()
+        );
+    }
+}
+
+/// How long [`run_checked`] lets a command run.
+pub const DEFAULT_LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs `cmd` with stdin closed, in a process group of its own that is
+/// killed if it takes longer than `limit` (a hung program must fail, not
+/// stall CI), and panics if a secret shows up in its output.
+pub fn run(cmd: &mut Command, limit: Duration) -> Finished {
+    let mut child = cmd
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe(cmd)));
-    assert_no_secret("stdout", &String::from_utf8_lossy(&out.stdout));
-    assert_no_secret("stderr", &String::from_utf8_lossy(&out.stderr));
-    out
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            // The child leads its own group: this ends it and whatever it
+            // started (such as the test binary `go test` runs), no more.
+            let pgid = child.id() as libc::pid_t;
+            // SAFETY: kill(2) on a process group this test created.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            let _ = child.wait();
+            let partial = stdout.join().unwrap() + &stderr.join().unwrap();
+            panic!(
+                "`{}` did not finish within {limit:?}:\n{}",
+                describe(cmd),
+                redact(&partial)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let finished = Finished {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    let what = describe(cmd);
+    assert_no_secret(&format!("the stdout of `{what}`"), &finished.stdout);
+    assert_no_secret(&format!("the stderr of `{what}`"), &finished.stderr);
+    finished
+}
+
+/// [`run`] with the [`DEFAULT_LIMIT`].
+pub fn run_checked(cmd: &mut Command) -> Finished {
+    run(cmd, DEFAULT_LIMIT)
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
 }
