@@ -21,7 +21,7 @@ use std::process::Command;
 
 use support::c_build::{c_compiler, compile_c, profile_dir, repo_root};
 use support::hygiene::*;
-use support::tools::{c_compiler_available, missing, tool_available};
+use support::tools::{c_compiler_available, missing, tool_available, Finished};
 use support::*;
 
 #[derive(Clone, Copy, Debug)]
@@ -94,20 +94,22 @@ fn available(checker: Checker) -> bool {
                     .output()
                     .is_ok_and(|o| o.status.success())
             });
+            if links {
+                return true;
+            }
             let version = Command::new(&cc)
                 .arg("-dumpversion")
                 .output()
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
                 .unwrap_or_default();
             let major = version.split('.').next().unwrap_or("N");
-            links
-                || missing(
-                    &format!(
-                        "the ASan/UBSan runtime not found ({cc} cannot link \
-                         -fsanitize=address,undefined)"
-                    ),
-                    &format!("Debian package libgcc-{major}-dev"),
-                )
+            missing(
+                &format!(
+                    "the ASan/UBSan runtime not found ({cc} cannot link \
+                     -fsanitize=address,undefined)"
+                ),
+                &format!("Debian package libgcc-{major}-dev"),
+            )
         }
     }
 }
@@ -144,13 +146,6 @@ fn remove_logs(prefix: &Path) {
     }
 }
 
-/// What a checked run printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `bin args` under `checker` with `env`, fails on any finding of the
 /// checker, and returns the program's own exit code and output.
 fn run_checked(
@@ -160,14 +155,14 @@ fn run_checked(
     bin: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-) -> Run {
+) -> Finished {
     let (result, findings) = run_under(checker, program, run, bin, args, env);
     if let Some(report) = findings {
         panic!("{report}");
     }
     eprintln!(
         "{checker:?} run of {program} ({run}): clean, exit {:?}",
-        result.code
+        result.status.code()
     );
     result
 }
@@ -182,7 +177,7 @@ fn run_under(
     bin: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-) -> (Run, Option<String>) {
+) -> (Finished, Option<String>) {
     let root = repo_root();
     let log = log_path(checker, program, run);
     let mut cmd = match checker {
@@ -229,12 +224,7 @@ fn run_under(
         }
     };
     // Checks stdout and stderr for the API key.
-    let out = support::tools::run_checked(cmd.args(args).envs(env.iter().copied()));
-    let result = Run {
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: out.stderr,
-    };
+    let result = support::tools::run_checked(cmd.args(args).envs(env.iter().copied()));
     let log_text: String = logs(&log)
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
@@ -243,17 +233,18 @@ fn run_under(
     assert_no_secret(&format!("the log of the {what}"), &log_text);
     let report = format!(
         "{what}: exit {:?}\n--- log\n{log_text}\n--- stderr\n{}",
-        result.code, result.stderr
+        result.status.code(),
+        result.stderr
     );
     let clean = match checker {
         Checker::Valgrind => {
-            result.code != Some(VALGRIND_EXIT)
+            result.status.code() != Some(VALGRIND_EXIT)
                 && log_text.contains("ERROR SUMMARY: 0 errors from 0 contexts")
                 && (log_text.contains("definitely lost: 0 bytes in 0 blocks")
                     || log_text.contains("All heap blocks were freed"))
         }
         // Reports go to the log files; none may exist.
-        Checker::Asan => result.code != Some(ASAN_EXIT) && log_text.is_empty(),
+        Checker::Asan => result.status.code() != Some(ASAN_EXIT) && log_text.is_empty(),
     };
     remove_logs(&log);
     (result, (!clean).then_some(report))
@@ -277,7 +268,7 @@ fn abi_test(checker: Checker) {
             ("UIZA_ENTITY_ID", SEED_ENTITY_ID),
         ],
     );
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.stdout);
 }
 
@@ -306,7 +297,7 @@ fn example(checker: Checker) {
             &[SEED_ENTITY_ID],
             &env,
         );
-        assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
         let key = sb.entity(SEED_ENTITY_ID).unwrap()["ingest"]["key"]
             .as_str()
             .unwrap()
@@ -322,7 +313,7 @@ fn example(checker: Checker) {
             &["no-such-entity"],
             &env,
         );
-        assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}{}", out.stdout, out.stderr);
         assert!(out.stderr.contains("HTTP 404"), "{}", out.stderr);
     }
 }
@@ -446,7 +437,7 @@ fn fault_paths(checker: Checker) {
             ("UIZA_ENTITY_ID", SEED_ENTITY_ID),
         ],
     );
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
     for (i, call) in calls.iter().enumerate() {
         let line = format!("call {}: {}\n", i + 1, call.expect);
         assert!(
