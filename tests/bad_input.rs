@@ -86,8 +86,10 @@ fn unreserved_ids_are_sent_verbatim() {
     }
 }
 
+/// The one-shot call's refusals are in tests/one_shot_refusals.rs, whose
+/// process points the one-shot client at a sandbox.
 #[test]
-fn bad_api_keys_give_no_client_and_no_request() {
+fn bad_api_keys_give_no_client() {
     for key in ["", "has space", "new\nline", "caf\u{e9}"] {
         let key = CString::new(key).unwrap();
         assert!(unsafe { uiza_client_new(key.as_ptr()) }.is_null());
@@ -95,28 +97,16 @@ fn bad_api_keys_give_no_client_and_no_request() {
     assert!(unsafe { uiza_client_new(ptr::null()) }.is_null());
     let bad_utf8 = b"\xff\0";
     assert!(unsafe { uiza_client_new(bad_utf8.as_ptr() as *const c_char) }.is_null());
-
-    // The one-shot call validates the key per call.
-    let sb = sandbox();
-    for key in ["", "two words", "ctrl\u{1}"] {
-        let out = one_shot(key, SEED_ENTITY_ID);
-        assert_eq!(out.status, S::InvalidArgument, "{key:?}");
-        assert!(out.message().contains("api_key"));
-    }
-    let mut out: *mut c_char = ptr::null_mut();
-    let id = CString::new(SEED_ENTITY_ID).unwrap();
-    let st = unsafe { uiza_reset_stream_key(ptr::null(), id.as_ptr(), &mut out) };
-    assert_eq!(Outcome::take(st, out).message(), "api_key is NULL");
-    assert_eq!(sb.stats().api_requests, 0);
 }
 
 #[test]
 fn null_out_pointers_and_null_clients() {
     let id = CString::new(SEED_ENTITY_ID).unwrap();
-    let key = CString::new(DEFAULT_API_KEY).unwrap();
+    let sb = sandbox();
+    let c = TestClient::for_sandbox(&sb);
     unsafe {
         assert_eq!(
-            uiza_reset_stream_key(key.as_ptr(), id.as_ptr(), ptr::null_mut()),
+            uiza_client_reset_stream_key(c.ptr(), id.as_ptr(), ptr::null_mut()),
             S::InvalidArgument
         );
         assert_eq!(
@@ -124,6 +114,11 @@ fn null_out_pointers_and_null_clients() {
             S::InvalidArgument
         );
     }
+    assert_eq!(
+        sb.stats().api_requests,
+        0,
+        "a call without out_json was sent"
+    );
     let out = raw_reset(ptr::null_mut(), id.as_ptr());
     assert_eq!(out.status, S::InvalidArgument);
     assert_eq!(out.message(), "client is NULL");
@@ -185,19 +180,6 @@ fn bad_settings_are_refused_and_leave_the_client_unchanged() {
     assert_eq!(c.set_ca_file(not_pem.to_str().unwrap()), S::InvalidArgument);
     // Still pointed at the sandbox, still working.
     assert_eq!(c.reset(SEED_ENTITY_ID).status, S::Ok);
-}
-
-#[test]
-fn bad_base_url_from_the_environment_is_reported_by_the_one_shot_call() {
-    // This test binary never sets UIZA_BASE_URL, so the default client
-    // points at the real API; only the argument checks are exercised here.
-    let out = one_shot(DEFAULT_API_KEY, "");
-    assert_eq!(out.status, S::InvalidArgument);
-    assert!(
-        out.message().starts_with("id is empty"),
-        "{}",
-        out.message()
-    );
 }
 
 #[test]

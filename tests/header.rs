@@ -1,5 +1,6 @@
 //! The committed header must be exactly what the pinned cbindgen makes of
-//! src/ffi. Set UIZA_BLESS_HEADER=1 to rewrite it after a deliberate change.
+//! src/ffi. Set UIZA_BLESS_HEADER=1 to rewrite it after a deliberate change
+//! (refused where `CI` is set: CI checks the header, it never writes it).
 
 use std::path::Path;
 
@@ -18,6 +19,11 @@ fn committed_header_matches_cbindgen_output() {
 
     let path = root.join("include/uiza.h");
     if std::env::var_os("UIZA_BLESS_HEADER").is_some() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "UIZA_BLESS_HEADER is set, but so is CI: CI must check include/uiza.h, \
+             not rewrite it. Regenerate it locally and commit it."
+        );
         std::fs::write(&path, &generated).expect("write include/uiza.h");
         return;
     }

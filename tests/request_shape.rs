@@ -46,4 +46,11 @@ fn a_base_url_with_a_path_prefix_is_kept() {
     assert_eq!(out.status, S::NotFound);
     assert_eq!(out.error_type(), "http_error", "{}", out.json);
     assert_eq!(sb.stats().api_requests, 0);
+    // Exactly the prefix, one slash, the API path: no doubled or lost slash.
+    let req = sb.last_request().expect("the request was recorded");
+    assert_eq!(req.method, "PUT");
+    assert_eq!(
+        req.raw_path,
+        format!("/prefix/v1/live_entities/{SEED_ENTITY_ID}/stream_key")
+    );
 }

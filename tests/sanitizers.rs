@@ -10,7 +10,8 @@
 //!   in `tests/c/lsan.supp`.
 //!
 //! Every line the programs and the checkers print is scanned for the API
-//! key. The tools must be installed: `.ci/run` installs them
+//! key. A test whose checker is missing is skipped (see
+//! `support::tools`); `.ci/run` installs them
 //! (`.ci/install.d/50-reliability.sh`).
 
 mod support;
@@ -19,8 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::async_fixture::AsyncFixture;
-use support::c_build::{compile_c, profile_dir, repo_root};
+use support::c_build::{c_compiler, compile_c, profile_dir, repo_root};
 use support::hygiene::*;
+use support::tools::{c_compiler_available, missing, tool_available, Finished};
 use support::*;
 
 #[derive(Clone, Copy, Debug)]
@@ -61,32 +63,57 @@ fn build(checker: Checker, program: &str) -> PathBuf {
     match checker {
         Checker::Valgrind => compile_c(&format!("valgrind_{program}"), srcs, flags),
         Checker::Asan => {
-            require_sanitizer_runtimes();
             let all: Vec<&str> = flags.iter().chain(SANITIZE_FLAGS).copied().collect();
             compile_c(&format!("asan_{program}"), srcs, &all)
         }
     }
 }
 
-/// The ASan/UBSan runtimes ship separately from the compiler on some
-/// systems: say so plainly rather than failing inside a compile.
-fn require_sanitizer_runtimes() {
-    let probe = profile_dir().join("c").join("sanitizer-probe");
-    std::fs::create_dir_all(probe.parent().unwrap()).unwrap();
-    let src = write_temp_file("sanitizer-probe.c", "int main(void) { return 0; }\n");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    let ok = Command::new(&cc)
-        .args(SANITIZE_FLAGS)
-        .arg(&src)
-        .arg("-o")
-        .arg(&probe)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "{cc} cannot link -fsanitize=address,undefined (libasan/libubsan missing): \
-         .ci/run installs them (.ci/install.d/50-reliability.sh)"
-    );
+/// Whether `checker` can run here: the C compiler, and valgrind or the
+/// ASan/UBSan runtimes (which ship separately from the compiler on
+/// Debian, in libgcc-<version>-dev). Reports what is missing, see
+/// `support::tools::tool_available`.
+fn available(checker: Checker) -> bool {
+    if !c_compiler_available() {
+        return false;
+    }
+    match checker {
+        Checker::Valgrind => tool_available("valgrind", &["--version"], "valgrind"),
+        Checker::Asan => {
+            // Probed once per process: the tests run in parallel and would
+            // write the same probe binary at the same time.
+            static LINKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+            let cc = c_compiler();
+            let links = *LINKS.get_or_init(|| {
+                let probe = profile_dir().join("c").join("sanitizer-probe");
+                std::fs::create_dir_all(probe.parent().unwrap()).unwrap();
+                let src = write_temp_file("sanitizer-probe.c", "int main(void) { return 0; }\n");
+                Command::new(&cc)
+                    .args(SANITIZE_FLAGS)
+                    .arg(&src)
+                    .arg("-o")
+                    .arg(&probe)
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            });
+            if links {
+                return true;
+            }
+            let version = Command::new(&cc)
+                .arg("-dumpversion")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default();
+            let major = version.split('.').next().unwrap_or("N");
+            missing(
+                &format!(
+                    "the ASan/UBSan runtime not found ({cc} cannot link \
+                     -fsanitize=address,undefined)"
+                ),
+                &format!("Debian package libgcc-{major}-dev"),
+            )
+        }
+    }
 }
 
 /// A fresh log location under target/<profile>/sanitizer-logs.
@@ -121,13 +148,6 @@ fn remove_logs(prefix: &Path) {
     }
 }
 
-/// What a checked run printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `bin args` under `checker` with `env`, fails on any finding of the
 /// checker, and returns the program's own exit code and output.
 fn run_checked(
@@ -137,14 +157,14 @@ fn run_checked(
     bin: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-) -> Run {
+) -> Finished {
     let (result, findings) = run_under(checker, program, run, bin, args, env);
     if let Some(report) = findings {
         panic!("{report}");
     }
     eprintln!(
         "{checker:?} run of {program} ({run}): clean, exit {:?}",
-        result.code
+        result.status.code()
     );
     result
 }
@@ -159,12 +179,11 @@ fn run_under(
     bin: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-) -> (Run, Option<String>) {
+) -> (Finished, Option<String>) {
     let root = repo_root();
     let log = log_path(checker, program, run);
     let mut cmd = match checker {
         Checker::Valgrind => {
-            support::tools::require_tool("valgrind", &["--version"]);
             let mut cmd = Command::new("valgrind");
             cmd.arg("--tool=memcheck")
                 .arg(format!("--error-exitcode={VALGRIND_EXIT}"))
@@ -206,43 +225,37 @@ fn run_under(
             cmd
         }
     };
-    let out = cmd
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the C program");
-    let result = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    // Checks stdout and stderr for the API key.
+    let result = support::tools::run_checked(cmd.args(args).envs(env.iter().copied()));
     let log_text: String = logs(&log)
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect();
     let what = format!("{checker:?} run of {program} ({run})");
-    assert_no_secret(&format!("stdout of the {what}"), &result.stdout);
-    assert_no_secret(&format!("stderr of the {what}"), &result.stderr);
     assert_no_secret(&format!("the log of the {what}"), &log_text);
     let report = format!(
         "{what}: exit {:?}\n--- log\n{log_text}\n--- stderr\n{}",
-        result.code, result.stderr
+        result.status.code(),
+        result.stderr
     );
     let clean = match checker {
         Checker::Valgrind => {
-            result.code != Some(VALGRIND_EXIT)
+            result.status.code() != Some(VALGRIND_EXIT)
                 && log_text.contains("ERROR SUMMARY: 0 errors from 0 contexts")
                 && (log_text.contains("definitely lost: 0 bytes in 0 blocks")
                     || log_text.contains("All heap blocks were freed"))
         }
         // Reports go to the log files; none may exist.
-        Checker::Asan => result.code != Some(ASAN_EXIT) && log_text.is_empty(),
+        Checker::Asan => result.status.code() != Some(ASAN_EXIT) && log_text.is_empty(),
     };
     remove_logs(&log);
     (result, (!clean).then_some(report))
 }
 
 fn abi_test(checker: Checker) {
+    if !available(checker) {
+        return;
+    }
     let sb = reliability_sandbox();
     let bin = build(checker, "abi_test");
     let out = run_checked(
@@ -257,13 +270,16 @@ fn abi_test(checker: Checker) {
             ("UIZA_ENTITY_ID", SEED_ENTITY_ID),
         ],
     );
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.stdout);
 }
 
 /// The async exactly-once program: 1,000 rotations under ASan, 200 under
 /// valgrind (which runs it some 50 times slower).
 fn async_test(checker: Checker) {
+    if !available(checker) {
+        return;
+    }
     let chain_len = match checker {
         Checker::Asan => 20,
         Checker::Valgrind => 4,
@@ -273,11 +289,14 @@ fn async_test(checker: Checker) {
     let env = fixture.env(RELIABILITY_KEY);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = run_checked(checker, "async_test", "sandbox", &bin, &[], &env);
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", out.output());
     fixture.verify(&out.stdout);
 }
 
 fn example(checker: Checker) {
+    if !available(checker) {
+        return;
+    }
     let bin = build(checker, "reset_stream_key");
     for sb in [reliability_sandbox(), reliability_tls_sandbox()] {
         let ca = sb
@@ -299,7 +318,7 @@ fn example(checker: Checker) {
             &[SEED_ENTITY_ID],
             &env,
         );
-        assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
         let key = sb.entity(SEED_ENTITY_ID).unwrap()["ingest"]["key"]
             .as_str()
             .unwrap()
@@ -315,7 +334,7 @@ fn example(checker: Checker) {
             &["no-such-entity"],
             &env,
         );
-        assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}{}", out.stdout, out.stderr);
         assert!(out.stderr.contains("HTTP 404"), "{}", out.stderr);
     }
 }
@@ -417,6 +436,9 @@ fn fault_calls() -> Vec<FaultCall> {
 }
 
 fn fault_paths(checker: Checker) {
+    if !available(checker) {
+        return;
+    }
     let sb = reliability_sandbox();
     let bin = build(checker, "fault_paths");
     let calls = fault_calls();
@@ -436,7 +458,7 @@ fn fault_paths(checker: Checker) {
             ("UIZA_ENTITY_ID", SEED_ENTITY_ID),
         ],
     );
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
     for (i, call) in calls.iter().enumerate() {
         let line = format!("call {}: {}\n", i + 1, call.expect);
         assert!(
@@ -495,20 +517,30 @@ fn asan_ubsan_fault_paths() {
 
 /// The checkers must catch a double free and a leak of a string the
 /// library handed out; otherwise the clean runs above would prove nothing.
-#[test]
-fn checkers_catch_planted_bugs() {
-    for checker in [Checker::Valgrind, Checker::Asan] {
-        let bin = build(checker, "planted_bug");
-        for (bug, evidence) in [
-            ("double-free", ["Invalid free", "double-free"]),
-            ("leak", ["definitely lost: ", "detected memory leaks"]),
-        ] {
-            let (_, findings) = run_under(checker, "planted_bug", bug, &bin, &[bug], &[]);
-            let report = findings.unwrap_or_else(|| panic!("{checker:?} missed the planted {bug}"));
-            assert!(
-                evidence.iter().any(|e| report.contains(e)),
-                "{checker:?}, {bug}: {report}"
-            );
-        }
+fn catches_planted_bugs(checker: Checker) {
+    if !available(checker) {
+        return;
     }
+    let bin = build(checker, "planted_bug");
+    for (bug, evidence) in [
+        ("double-free", ["Invalid free", "double-free"]),
+        ("leak", ["definitely lost: ", "detected memory leaks"]),
+    ] {
+        let (_, findings) = run_under(checker, "planted_bug", bug, &bin, &[bug], &[]);
+        let report = findings.unwrap_or_else(|| panic!("{checker:?} missed the planted {bug}"));
+        assert!(
+            evidence.iter().any(|e| report.contains(e)),
+            "{checker:?}, {bug}: {report}"
+        );
+    }
+}
+
+#[test]
+fn valgrind_catches_planted_bugs() {
+    catches_planted_bugs(Checker::Valgrind);
+}
+
+#[test]
+fn asan_ubsan_catches_planted_bugs() {
+    catches_planted_bugs(Checker::Asan);
 }

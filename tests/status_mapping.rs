@@ -5,6 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::timing::{assert_ended_on_budget, beside_a_sleeper, reply_time};
 use support::*;
 use uiza::UizaStatus as S;
 
@@ -124,15 +125,16 @@ fn timeout_returns_within_the_budget() {
     let sb = sandbox();
     let c = client(&sb);
     assert_eq!(c.set_timeout_ms(300), S::Ok);
+    let reply = reply_time();
+    // The answer would come 2 s after the request: the budget must end the
+    // call first, and on time.
     sb.push_fault(fault(r#"{"kind":"delay","ms":2000}"#));
-    let start = Instant::now();
-    let out = c.reset(SEED_ENTITY_ID);
-    let took = start.elapsed();
+    let budget = Duration::from_millis(300);
+    let (out, took, late) = beside_a_sleeper(budget, || c.reset(SEED_ENTITY_ID));
     assert_eq!(out.status, S::Timeout, "{}", out.json);
     assert_eq!(out.error_type(), "timeout");
     assert!(out.message().contains("300 ms"), "{}", out.message());
-    assert!(took >= Duration::from_millis(280), "{took:?}");
-    assert!(took < Duration::from_millis(800), "{took:?}");
+    assert_ended_on_budget("the call", took, budget, late, reply);
 }
 
 #[test]
@@ -140,11 +142,14 @@ fn slow_drip_body_cannot_outlast_the_budget() {
     let sb = sandbox();
     let c = client(&sb);
     assert_eq!(c.set_timeout_ms(500), S::Ok);
+    let reply = reply_time();
+    // A byte every 50 ms: no single read waits long, and the whole body
+    // would take about a minute. The 500 ms budget covers the whole call.
     sb.push_fault(fault(r#"{"kind":"drip","chunk_bytes":1,"interval_ms":50}"#));
-    let start = Instant::now();
-    let out = c.reset(SEED_ENTITY_ID);
+    let budget = Duration::from_millis(500);
+    let (out, took, late) = beside_a_sleeper(budget, || c.reset(SEED_ENTITY_ID));
     assert_eq!(out.status, S::Timeout, "{}", out.json);
-    assert!(start.elapsed() < Duration::from_millis(1000));
+    assert_ended_on_budget("the call", took, budget, late, reply);
 }
 
 #[test]
@@ -256,12 +261,13 @@ fn a_per_call_budget_caps_only_that_call() {
         };
         Outcome::take(st, out)
     };
+    let reply = reply_time();
     sb.push_fault(fault(r#"{"kind":"delay","ms":3000}"#));
-    let start = Instant::now();
-    let out = call(300);
+    let budget = Duration::from_millis(300);
+    let (out, took, late) = beside_a_sleeper(budget, || call(300));
     assert_eq!(out.status, S::Timeout, "{}", out.json);
     assert!(out.message().contains("300 ms"));
-    assert!(start.elapsed() < Duration::from_millis(1500));
+    assert_ended_on_budget("the capped call", took, budget, late, reply);
     // The client-wide budget is untouched: a 1 s delay still succeeds.
     sb.push_fault(fault(r#"{"kind":"delay","ms":1000}"#));
     assert_eq!(c.reset(SEED_ENTITY_ID).status, S::Ok);

@@ -25,7 +25,7 @@ use support::async_fixture::AsyncFixture;
 use support::c_build::{profile_dir, repo_root};
 use support::consumer::{header_functions, run_ok, stdout_of};
 use support::tools::assert_no_secret;
-use support::windows_tools::{have_rust_target, have_tool};
+use support::tools::{rust_target_available, tool_available};
 use support::*;
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
@@ -52,9 +52,9 @@ fn run_dir() -> PathBuf {
 
 /// Whether this machine can cross-build: the Rust target and mingw-w64.
 fn can_build() -> bool {
-    have_rust_target(TARGET)
-        && have_tool(CC, &["--version"], "gcc-mingw-w64-x86-64")
-        && have_tool(OBJDUMP, &["--version"], "binutils-mingw-w64-x86-64")
+    rust_target_available(TARGET)
+        && tool_available(CC, &["--version"], "gcc-mingw-w64-x86-64")
+        && tool_available(OBJDUMP, &["--version"], "binutils-mingw-w64-x86-64")
 }
 
 /// Whether this machine can also run what it builds.
@@ -177,7 +177,7 @@ fn wine() -> Option<&'static Wine> {
     });
     if wine.is_none() {
         // Says which test is skipped (or fails it), once per test.
-        have_tool("wine64", &["--version"], "wine64");
+        tool_available("wine64", &["--version"], "wine64");
     }
     wine.as_ref()
 }
@@ -360,7 +360,7 @@ fn dll_imports(file: &Path) -> BTreeSet<String> {
 
 #[test]
 fn dll_exports_exactly_the_functions_of_the_header() {
-    if !can_build() || !have_tool(NM, &["--version"], "binutils-mingw-w64-x86-64") {
+    if !can_build() || !tool_available(NM, &["--version"], "binutils-mingw-w64-x86-64") {
         return;
     }
     let sdk = sdk();
@@ -430,7 +430,7 @@ fn example_resets_the_key_over_http_and_https_with_a_ca_file() {
 /// lib/uiza.def: what an MSVC project does with `lib.exe /def:uiza.def`.
 #[test]
 fn example_linked_through_uiza_def_reports_a_404_with_the_api_message() {
-    if !can_run() || !have_tool(DLLTOOL, &["--version"], "binutils-mingw-w64-x86-64") {
+    if !can_run() || !tool_available(DLLTOOL, &["--version"], "binutils-mingw-w64-x86-64") {
         return;
     }
     let wine = wine().unwrap();

@@ -6,7 +6,19 @@ fuzz_seconds="${UIZA_FUZZ_SECONDS:-60}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 fuzz_work="$(mktemp -d)"
 cargo +nightly fuzz build
-for fuzz_target in $(cargo +nightly fuzz list); do
+# Exactly these targets: a failing `fuzz list`, or one that lists fewer
+# (or unknown) targets, must not quietly fuzz less. Update with a new target.
+fuzz_expected=(async_calls c_abi parse_documents request_path)
+fuzz_listed="$(cargo +nightly fuzz list)" || {
+    echo "cargo +nightly fuzz list failed" >&2
+    exit 1
+}
+mapfile -t fuzz_targets < <(sort <<<"$fuzz_listed")
+if [ "${fuzz_targets[*]}" != "${fuzz_expected[*]}" ]; then
+    echo "cargo fuzz list gives [${fuzz_targets[*]}], want [${fuzz_expected[*]}]" >&2
+    exit 1
+fi
+for fuzz_target in "${fuzz_targets[@]}"; do
     log "fuzz: $fuzz_target for ${fuzz_seconds} s"
     mkdir -p "$fuzz_work/$fuzz_target"
     if ! cargo +nightly fuzz run "$fuzz_target" "$fuzz_work/$fuzz_target" \

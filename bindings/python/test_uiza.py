@@ -269,15 +269,29 @@ class SharingTest(unittest.TestCase):
     def test_close_waits_for_calls_then_refuses_them(self):
         c = client()
         before = stats()["api_requests"]
-        push_fault({"kind": "delay", "ms": 700})
+        delay = 0.7
+        push_fault({"kind": "delay", "ms": int(delay * 1000)})
         results = []
-        worker = threading.Thread(target=lambda: results.append(c.reset_stream_key(ENTITY_ID)))
+        started = []
+
+        def call():
+            started.append(time.monotonic())
+            results.append(c.reset_stream_key(ENTITY_ID))
+
+        worker = threading.Thread(target=call)
         worker.start()
         deadline = time.monotonic() + 10
         while stats()["api_requests"] == before:
             self.assertLess(time.monotonic(), deadline, "the call never reached the sandbox")
             time.sleep(0.01)
         c.close()
+        closed = time.monotonic()
+        # The sandbox answers `delay` after the request arrived, which was
+        # after the call started: a close() that waited for the call cannot
+        # return sooner. (The worker's own end time would not do: it still
+        # parses the answer after leaving the native call.)
+        self.assertGreaterEqual(closed - started[0], delay,
+                                "close() returned while a call was still in progress")
         worker.join()
         self.assertEqual(len(results), 1)
         self.assertTrue(c.closed)

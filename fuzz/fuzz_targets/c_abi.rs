@@ -7,8 +7,6 @@ use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 
 use libfuzzer_sys::fuzz_target;
-use uiza::testing::EntityId;
-use uiza::testing::ApiKey;
 use uiza::ffi::boundary::TEST_PANIC_ID;
 use uiza::ffi::client::*;
 use uiza::ffi::entity::*;
@@ -19,6 +17,24 @@ use uiza::UizaStatus as S;
 /// Nothing listens there (port 9, discard, is not served on CI machines;
 /// if it were, the 1 ms budget still ends the call).
 const NOWHERE: &CStr = c"http://127.0.0.1:9";
+
+/// The oracle for ids, written from the documented rule rather than with
+/// the library's own check: 1 to 256 bytes, each an RFC 3986 unreserved
+/// character (`A-Z a-z 0-9 - . _ ~`), and neither "." nor "..".
+fn id_is_valid(id: &[u8]) -> bool {
+    (1..=256).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && id != b"."
+        && id != b".."
+}
+
+/// The oracle for API keys, from the documented rule: non-empty printable
+/// ASCII without whitespace, i.e. bytes 0x21 to 0x7E; no length limit.
+fn api_key_is_valid(key: &[u8]) -> bool {
+    !key.is_empty() && key.iter().all(|b| (0x21..=0x7e).contains(b))
+}
 
 /// A string the library returned: valid UTF-8, NUL-terminated.
 unsafe fn text<'a>(p: *const c_char) -> Option<&'a str> {
@@ -109,23 +125,19 @@ fuzz_target!(|data: &[u8]| {
     let first = parts.next().unwrap_or_default();
     let url = parts.next().unwrap_or_default();
     let id = parts.next().unwrap_or_default();
-    let id_str = id.to_str().ok();
-    if id_str == Some(TEST_PANIC_ID) {
+    if id.as_bytes() == TEST_PANIC_ID.as_bytes() {
         // The debug-build panic hook; libFuzzer aborts on any panic, even a
         // caught one.
         return;
     }
-    let id_valid = id_str.is_some_and(|i| EntityId::parse(i).is_ok());
+    let id_valid = id_is_valid(id.as_bytes());
 
     unsafe {
         parse_entity(&first);
         parse_error(&first);
 
         let client = uiza_client_new(first.as_ptr());
-        assert_eq!(
-            client.is_null(),
-            first.to_str().map_or(true, |k| ApiKey::parse(k).is_err())
-        );
+        assert_eq!(client.is_null(), !api_key_is_valid(first.as_bytes()));
         if !client.is_null() {
             let status = uiza_client_set_base_url(client, url.as_ptr());
             assert!(matches!(status, S::Ok | S::InvalidArgument));

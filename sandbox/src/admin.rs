@@ -30,7 +30,7 @@ pub async fn handle(req: Request<Incoming>, state: &SharedState) -> Response<San
         (&Method::GET, "/__admin/stats") => to_json(&state.stats()),
         (&Method::GET, "/__admin/last_request") => match state.last_request() {
             Some(request) => to_json(&request),
-            None => error(StatusCode::NOT_FOUND, "no API request recorded yet"),
+            None => error(StatusCode::NOT_FOUND, "no request recorded yet"),
         },
         (&Method::POST, "/__admin/entities") => match read_json(body).await {
             Ok(entity) => {

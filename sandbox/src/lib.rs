@@ -156,7 +156,8 @@ impl Sandbox {
         self.state.stats()
     }
 
-    /// The most recent request under `/v1/`.
+    /// The most recent request outside `/__admin/`, whatever its path
+    /// (a client with a wrong path prefix shows up here too).
     pub fn last_request(&self) -> Option<RecordedRequest> {
         self.state.last_request()
     }

@@ -37,6 +37,11 @@ pub async fn handle(
 ) -> Result<Response<SandboxBody>, Dropped> {
     let method = req.method().clone();
     let path = raw_path(req.uri());
+    // Every request but the admin area's, under /v1/ or not, so that a test
+    // sees exactly which path a client asked for.
+    if !req.uri().path().starts_with("/__admin/") {
+        state.record_request(received(&req, path.clone()));
+    }
     let (outcome, fault) = if req.uri().path().starts_with("/v1/") {
         api(req, &state).await
     } else if req.uri().path().starts_with("/__admin/") {
@@ -55,10 +60,11 @@ pub async fn handle(
 
 type ApiOutcome = (Result<Response<SandboxBody>, Dropped>, Option<&'static str>);
 
-async fn api(req: Request<Incoming>, state: &SharedState) -> ApiOutcome {
-    state.record_api_request(RecordedRequest {
+/// The request line and headers of `req`, whose raw path is `raw_path`.
+fn received(req: &Request<Incoming>, raw_path: String) -> RecordedRequest {
+    RecordedRequest {
         method: req.method().to_string(),
-        raw_path: raw_path(req.uri()),
+        raw_path,
         headers: req
             .headers()
             .iter()
@@ -69,7 +75,11 @@ async fn api(req: Request<Incoming>, state: &SharedState) -> ApiOutcome {
                 )
             })
             .collect(),
-    });
+    }
+}
+
+async fn api(req: Request<Incoming>, state: &SharedState) -> ApiOutcome {
+    state.count_api_request();
     let (parts, body) = req.into_parts();
     // The API takes no body, but reading whatever the client sent lets a
     // fault close the socket cleanly (unread input would turn the close into

@@ -24,7 +24,8 @@ pub struct Stats {
     pub faults_applied: u64,
 }
 
-/// The request line and headers of one API request, as received.
+/// The request line and headers of one request (any path but the admin
+/// area's), as received.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordedRequest {
     pub method: String,
@@ -145,8 +146,12 @@ impl SharedState {
         lock(&self.rotations).get(id).copied().unwrap_or(0)
     }
 
-    pub fn record_api_request(&self, request: RecordedRequest) {
+    pub fn count_api_request(&self) {
         lock(&self.stats).api_requests += 1;
+    }
+
+    /// Remembers the latest request outside `/__admin/`.
+    pub fn record_request(&self, request: RecordedRequest) {
         *lock(&self.last_request) = Some(request);
     }
 

@@ -38,6 +38,11 @@ pub fn link_flags(lib_dir: &Path) -> [String; 3] {
     ]
 }
 
+/// The C compiler: `$CC`, else `cc`.
+pub fn c_compiler() -> String {
+    std::env::var("CC").unwrap_or_else(|_| "cc".to_owned())
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -56,7 +61,7 @@ pub fn compile_c(name: &str, sources: &[&str], extra_flags: &[&str]) -> PathBuf 
     let out_dir = profile_dir().join("c");
     std::fs::create_dir_all(&out_dir).expect("create target/<profile>/c");
     let out = out_dir.join(name);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let cc = c_compiler();
     let mut cmd = Command::new(&cc);
     cmd.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
         .arg("-I")

@@ -1,16 +1,16 @@
 //! Helpers for the tests that build a real consumer of libuiza (C++ with
 //! g++, C through pkg-config or CMake) and run it against the sandbox, and
 //! for inspecting the built or installed library (exported symbols, the
-//! header's API).
-//!
+//! header's API). The tests check that the tools are there first
+//! (`tools::tool_available`); these helpers just run them.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use super::c_build::{lib_dir, link_flags, profile_dir, repo_root};
-use super::tools::{describe, require_tool, run_checked};
+use super::tools::{describe, run_checked, tool_available, Finished};
 use super::{Sandbox, DEFAULT_API_KEY, SEED_ENTITY_ID};
 
 /// Where consumers built by these tests go: `target/<profile>/consumers/<name>`.
@@ -20,31 +20,23 @@ pub fn work_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Like `run`, and panics with the output unless the command succeeded.
-pub fn run_ok(cmd: &mut Command) -> Output {
+/// Like `run_checked`, and panics with the output unless the command
+/// succeeded.
+pub fn run_ok(cmd: &mut Command) -> Finished {
     let out = run_checked(cmd);
-    assert!(
-        out.status.success(),
-        "`{}` failed ({}):\n{}{}",
-        describe(cmd),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    out.assert_success(&format!("`{}`", describe(cmd)));
     out
 }
 
 /// Stdout of a successful command, as a trimmed string.
 pub fn stdout_of(cmd: &mut Command) -> String {
-    String::from_utf8_lossy(&run_ok(cmd).stdout)
-        .trim()
-        .to_owned()
+    run_ok(cmd).stdout.trim().to_owned()
 }
 
 /// Runs a reset_stream_key tool (C or C++ example) for `id` against `sb`,
 /// with the environment the examples read and nothing inherited that
 /// could pick another libuiza (`LD_LIBRARY_PATH` points into target/).
-pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Output {
+pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Finished {
     run_checked(
         Command::new(bin)
             .arg(id)
@@ -57,13 +49,9 @@ pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Output {
 
 /// Asserts that an example succeeded and printed the seed entity's key as
 /// the sandbox now holds it (so the reset really happened there).
-pub fn assert_printed_current_key(out: &Output, sb: &Sandbox) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+pub fn assert_printed_current_key(out: &Finished, sb: &Sandbox) {
+    out.assert_success("the example");
+    let stdout = &out.stdout;
     let entity = sb.entity(SEED_ENTITY_ID).expect("seed entity");
     let key = entity["ingest"]["key"].as_str().expect("ingest.key");
     assert!(
@@ -99,7 +87,6 @@ pub fn header_functions() -> BTreeSet<String> {
 
 /// The dynamic symbols a shared library defines (`nm -D --defined-only`).
 pub fn exported_symbols(lib: &Path) -> BTreeSet<String> {
-    require_tool("nm", &["--version"]);
     assert!(lib.exists(), "{} does not exist", lib.display());
     stdout_of(Command::new("nm").args(["-D", "--defined-only"]).arg(lib))
         .lines()
@@ -128,12 +115,21 @@ pub fn assert_exports_only_the_c_api(lib: &Path) {
     );
 }
 
+/// The C++ compiler: `$CXX`, else `g++`.
+pub fn cxx() -> String {
+    std::env::var("CXX").unwrap_or_else(|_| "g++".to_owned())
+}
+
+/// Whether the C++ compiler runs (see `tools::tool_available`).
+pub fn cxx_available() -> bool {
+    tool_available(&cxx(), &["--version"], "g++")
+}
+
 /// Compiles C++17 `sources` (paths relative to the repository, or
 /// absolute) against include/ and the freshly built libuiza.so, with
 /// `-Wall -Wextra -Werror`, into `target/<profile>/consumers/cpp/<name>`.
 pub fn compile_cpp(name: &str, sources: &[&Path], extra_flags: &[&str]) -> PathBuf {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".to_owned());
-    require_tool(&cxx, &["--version"]);
+    let cxx = cxx();
     let out = work_dir("cpp").join(name);
     let lib_dir = lib_dir();
     run_ok(
@@ -153,7 +149,6 @@ pub fn compile_cpp(name: &str, sources: &[&Path], extra_flags: &[&str]) -> PathB
 /// The entries of one `kind` (`NEEDED`, `SONAME`, `RUNPATH`...) in an ELF
 /// file's dynamic section.
 pub fn dynamic_entries(elf: &Path, kind: &str) -> Vec<String> {
-    require_tool("readelf", &["--version"]);
     stdout_of(Command::new("readelf").arg("-d").arg(elf))
         .lines()
         .filter(|l| l.contains(&format!("({kind})")))

@@ -1,10 +1,11 @@
-//! Resident memory of the test process, from /proc/self/status, to prove
-//! that faults (a 1 GiB body above all) and long runs do not grow memory.
-//!
-//! Included with `#[path = "support/memory.rs"] mod memory;`.
+//! Memory of the test process, to prove that faults (a 1 GiB body above
+//! all) and long runs do not grow it: resident memory from
+//! /proc/self/status, and the exact count of heap bytes in use for a test
+//! that installs [`CountingAlloc`].
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,4 +64,52 @@ pub fn settled_rss_kib() -> u64 {
         libc::malloc_trim(0);
     }
     rss_kib()
+}
+
+/// Heap bytes currently allocated through [`CountingAlloc`].
+static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
+
+/// The system allocator, counting the bytes in use. A test binary installs
+/// it with `#[global_allocator] static A: CountingAlloc = CountingAlloc;`;
+/// every Rust allocation of the process then goes through it: the
+/// library's, the in-process sandbox's and the test's own.
+pub struct CountingAlloc;
+
+// SAFETY: every call is passed on to `System` unchanged; the counter only
+// observes the sizes.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BYTES.fetch_sub(layout.size() as i64, Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+/// Heap bytes in use, as counted by [`CountingAlloc`] (0 where it is not
+/// the global allocator).
+pub fn live_heap_bytes() -> i64 {
+    LIVE_BYTES.load(Ordering::Relaxed)
 }

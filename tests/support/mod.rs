@@ -10,8 +10,8 @@ pub mod hygiene;
 pub mod memory;
 pub mod nginx;
 pub mod raw_peer;
+pub mod timing;
 pub mod tools;
-pub mod windows_tools;
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
@@ -65,12 +65,7 @@ impl Outcome {
             .expect("out_json is UTF-8")
             .to_owned();
         unsafe { uiza_string_free(out) };
-        for secret in SECRETS {
-            assert!(
-                !json.contains(secret),
-                "secret leaked into out_json: {json}"
-            );
-        }
+        tools::assert_no_secret("out_json", &json);
         let doc: serde_json::Value = serde_json::from_str(&json).expect("out_json is JSON");
         if status != UizaStatus::Ok {
             assert!(
