@@ -47,7 +47,6 @@ fn go_live(rig: &LiveRig) -> (ObsHost, String) {
         obs.stderr(),
         rig.ingest.error_log()
     );
-    assert_eq!(rig.status(), "broadcasting");
     assert_eq!(obs.output_field("active"), 1);
     (obs, key)
 }
@@ -89,6 +88,7 @@ fn obs_keeps_streaming_after_a_rotation_under_the_grandfather_policy() {
         Duration::from_secs(1),
     );
     let (mut obs, old) = go_live(&rig);
+    assert_eq!(rig.status(), "broadcasting");
     let new = rotate(&mut obs, &rig, &old);
 
     // The session that started with the old key keeps flowing.
@@ -145,6 +145,7 @@ fn obs_reconnects_with_the_new_key_when_the_ingest_kicks_the_old_one() {
     let started = Instant::now();
     let rig = LiveRig::start("obs-kick", IngestPolicy::Kick, Duration::from_secs(1));
     let (mut obs, old) = go_live(&rig);
+    assert_eq!(rig.status(), "broadcasting");
     let new = rotate(&mut obs, &rig, &old);
 
     // The next on_update refuses the old key and nginx-rtmp drops the
@@ -175,6 +176,60 @@ fn obs_reconnects_with_the_new_key_when_the_ingest_kicks_the_old_one() {
     assert!(obs.output_field("reconnect_successes") >= 1);
     rig.ingest.assert_rising(&new, 3);
     assert_eq!(rig.status(), "broadcasting");
+
+    finish(obs, &[&old, &new]);
+    assert!(
+        started.elapsed() < TEST_BUDGET,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_new_key_waits_until_the_output_has_reconnected() {
+    if !obs_live_tools_present() {
+        return;
+    }
+    let (_plugin, _host) = (plugin(), host());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    // An ingest that takes any key, so that OBS can come back with the key
+    // it holds.
+    let mut rig = LiveRig::start_open("obs-reconnecting");
+    let (mut obs, old) = go_live(&rig);
+
+    // The ingest goes away: OBS reconnects, retrying every few seconds.
+    rig.ingest.stop();
+    let until = Instant::now() + Duration::from_secs(10);
+    while obs.output_field("reconnecting") == 0 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(obs.output_field("reconnecting"), 1, "{}", obs.stderr());
+
+    // A rotation finishing now must not change the key under the
+    // reconnecting output.
+    obs.ok("click");
+    obs.ok("wait_status 10000 Key rotated; it is used once the output has finished reconnecting.");
+    assert_eq!(rig.sandbox.rotations(SEED_ENTITY_ID), 1);
+    let new = rig.key();
+    assert_ne!(new, old);
+    obs.ok("pump 1000");
+    assert_eq!(obs.output_field("reconnecting"), 1);
+    assert_eq!(obs.ok("key"), old, "the key changed while reconnecting");
+
+    // Once OBS is back (with the key it connected with), the new key is
+    // applied for the next connection.
+    rig.ingest.restart();
+    let until = Instant::now() + Duration::from_secs(20);
+    while obs.ok("key") != new && Instant::now() < until {
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(obs.ok("key"), new, "{}", obs.stderr());
+    assert_eq!(obs.output_field("reconnecting"), 0);
+    assert!(obs.output_field("reconnect_successes") >= 1);
+    assert_eq!(obs.output_field("stops"), 0);
+    assert!(obs.ok("status").starts_with("Key rotated at "));
+    assert!(rig.ingest.wait_flowing(&old, Duration::from_secs(5)));
 
     finish(obs, &[&old, &new]);
     assert!(

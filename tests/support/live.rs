@@ -143,22 +143,33 @@ pub fn work_dir(name: &str) -> PathBuf {
 /// A private nginx-rtmp: one `live` application whose callbacks go to a
 /// sandbox, and an HTTP `rtmp_stat` page.
 pub struct RtmpIngest {
-    process: Group,
+    process: Option<Group>,
     dir: PathBuf,
     pub rtmp_port: u16,
     pub http_port: u16,
 }
 
 impl RtmpIngest {
+    /// `sandbox_url: None` leaves out the callbacks: an open ingest that
+    /// takes any key.
     fn try_start(
         dir: &Path,
         rtmp_port: u16,
-        sandbox_url: &str,
+        sandbox_url: Option<&str>,
         update_every: Duration,
     ) -> Result<RtmpIngest, String> {
         let http_port = free_port();
         let d = dir.display();
         let update = update_every.as_millis();
+        let callbacks = match sandbox_url {
+            Some(url) => format!(
+                "on_publish {url}/__ingest/on_publish;
+            on_update {url}/__ingest/on_update;
+            notify_update_timeout {update}ms;
+            on_publish_done {url}/__ingest/on_publish_done;"
+            ),
+            None => String::new(),
+        };
         let conf = format!(
             "load_module {RTMP_MODULE};
 worker_processes 1;
@@ -172,10 +183,7 @@ rtmp {{
         listen 127.0.0.1:{rtmp_port};
         application {APP} {{
             live on;
-            on_publish {sandbox_url}/__ingest/on_publish;
-            on_update {sandbox_url}/__ingest/on_update;
-            notify_update_timeout {update}ms;
-            on_publish_done {sandbox_url}/__ingest/on_publish_done;
+            {callbacks}
         }}
     }}
 }}
@@ -193,14 +201,27 @@ http {{
 }}
 "
         );
-        let conf_path = dir.join("nginx.conf");
-        std::fs::write(&conf_path, conf).expect("write nginx.conf");
+        std::fs::write(dir.join("nginx.conf"), conf).expect("write nginx.conf");
+        let mut ingest = RtmpIngest {
+            process: None,
+            dir: dir.to_owned(),
+            rtmp_port,
+            http_port,
+        };
+        match ingest.launch() {
+            Ok(()) => Ok(ingest),
+            Err(log) => Err(log),
+        }
+    }
+
+    fn launch(&mut self) -> Result<(), String> {
+        let dir = &self.dir;
         let mut process = Group::spawn(
             Command::new("nginx")
                 .arg("-p")
                 .arg(dir)
                 .arg("-c")
-                .arg(&conf_path)
+                .arg(dir.join("nginx.conf"))
                 .arg("-e")
                 .arg(dir.join("error.log"))
                 .stdin(Stdio::null())
@@ -212,20 +233,31 @@ http {{
             if process.child.try_wait().ok().flatten().is_some() {
                 break;
             }
-            if TcpStream::connect(("127.0.0.1", rtmp_port)).is_ok()
-                && TcpStream::connect(("127.0.0.1", http_port)).is_ok()
+            if TcpStream::connect(("127.0.0.1", self.rtmp_port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", self.http_port)).is_ok()
             {
-                return Ok(RtmpIngest {
-                    process,
-                    dir: dir.to_owned(),
-                    rtmp_port,
-                    http_port,
-                });
+                self.process = Some(process);
+                return Ok(());
             }
             thread::sleep(Duration::from_millis(20));
         }
         process.stop();
         Err(std::fs::read_to_string(dir.join("error.log")).unwrap_or_default())
+    }
+
+    /// Stops nginx: every RTMP session is cut.
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.stop();
+        }
+    }
+
+    /// Starts nginx again on the same ports.
+    pub fn restart(&mut self) {
+        self.stop();
+        if let Err(log) = self.launch() {
+            panic!("nginx-rtmp did not start again:\n{log}");
+        }
     }
 
     /// `rtmp://127.0.0.1:PORT/live`, what the entities' `ingest.url` says.
@@ -292,10 +324,6 @@ http {{
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
     }
-
-    pub fn pid(&self) -> u32 {
-        self.process.id()
-    }
 }
 
 /// A sandbox whose entities point at a private nginx-rtmp, which asks the
@@ -310,6 +338,15 @@ impl LiveRig {
     /// `update_every` is nginx-rtmp's `notify_update_timeout`: how often a
     /// running publish is re-checked.
     pub fn start(name: &str, policy: IngestPolicy, update_every: Duration) -> LiveRig {
+        Self::start_with(name, policy, Some(update_every))
+    }
+
+    /// An ingest that asks nobody: it takes any key.
+    pub fn start_open(name: &str) -> LiveRig {
+        Self::start_with(name, IngestPolicy::Grandfather, None)
+    }
+
+    fn start_with(name: &str, policy: IngestPolicy, update_every: Option<Duration>) -> LiveRig {
         let dir = work_dir(name);
         let mut last_log = String::new();
         // The RTMP port goes into the sandbox's ingest URL before nginx
@@ -323,7 +360,9 @@ impl LiveRig {
                 ..SandboxConfig::default()
             })
             .expect("start sandbox");
-            match RtmpIngest::try_start(&dir, rtmp_port, sandbox.base_url(), update_every) {
+            let callbacks = update_every.map(|_| sandbox.base_url());
+            let every = update_every.unwrap_or_default();
+            match RtmpIngest::try_start(&dir, rtmp_port, callbacks, every) {
                 Ok(ingest) => {
                     return LiveRig {
                         sandbox,
