@@ -398,18 +398,31 @@ static void rotate_hotkey(void *data, obs_hotkey_id id, obs_hotkey_t *hotkey,
 	obs_queue_task(OBS_TASK_UI, hotkey_task, sh, false);
 }
 
+static void release_param(void *param)
+{
+	shared_release(param);
+}
+
+/* The button's data when the properties belong to no service (libobs
+ * would otherwise pass the clicked object's own data for a NULL one). */
+static char no_service;
+
+/* `data` is the shared struct the properties hold a reference to, so a
+ * click in a properties view that outlived its service is harmless. */
 static bool rotate_clicked(obs_properties_t *props, obs_property_t *property,
 			   void *data)
 {
 	UNUSED_PARAMETER(props);
 	UNUSED_PARAMETER(property);
-	struct uiza_service *svc = data;
-	if (svc == NULL)
+	if (data == &no_service)
 		return false;
-	pthread_mutex_lock(&svc->shared->lock);
-	start_rotation(svc);
-	pthread_mutex_unlock(&svc->shared->lock);
-	return true; /* refresh: the status line changed */
+	struct shared *sh = data;
+	pthread_mutex_lock(&sh->lock);
+	bool alive = sh->svc != NULL;
+	if (alive)
+		start_rotation(sh->svc);
+	pthread_mutex_unlock(&sh->lock);
+	return alive; /* refresh: the status line changed */
 }
 
 /* ---- configuration ------------------------------------------------- */
@@ -534,8 +547,13 @@ static void uiza_defaults(obs_data_t *settings)
 
 static obs_properties_t *uiza_properties(void *data)
 {
-	UNUSED_PARAMETER(data);
+	struct uiza_service *svc = data;
+	struct shared *sh = svc != NULL ? svc->shared : NULL;
 	obs_properties_t *props = obs_properties_create();
+	if (sh != NULL) {
+		shared_ref(sh);
+		obs_properties_set_param(props, sh, release_param);
+	}
 	obs_properties_add_text(props, "api_key", T("ApiKey"),
 				OBS_TEXT_PASSWORD);
 	obs_properties_add_text(props, "entity_id", T("EntityId"),
@@ -544,8 +562,9 @@ static obs_properties_t *uiza_properties(void *data)
 				OBS_TEXT_DEFAULT);
 	obs_properties_add_path(props, "ca_file", T("CaFile"), OBS_PATH_FILE,
 				"PEM (*.pem *.crt);;* (*)", NULL);
-	obs_properties_add_button(props, "rotate_key", T("RotateKey"),
-				  rotate_clicked);
+	obs_properties_add_button2(props, "rotate_key", T("RotateKey"),
+				   rotate_clicked,
+				   sh != NULL ? (void *)sh : (void *)&no_service);
 	obs_properties_add_text(props, "status", T("Status"), OBS_TEXT_INFO);
 	return props;
 }
