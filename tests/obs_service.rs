@@ -281,10 +281,13 @@ fn destroying_the_service_mid_call_is_clean_under_asan() {
     obs.create_service(&sb, api_key());
     let k0 = obs.ok("wait_key 5000");
     sb.push_fault(fault(r#"{"kind":"delay","ms":2000,"method":"PUT"}"#));
+    obs.ok("props_keep");
     obs.ok("click");
     obs.ok("pump 200");
     // ...when the service goes away.
     obs.ok("destroy");
+    // A properties view that outlived the service: its button does nothing.
+    assert_eq!(obs.ok("props_click"), "0");
     obs.ok("pump 3000");
     assert_eq!(
         obs.ok("log_seen [uiza-obs] a result for a destroyed service was dropped"),

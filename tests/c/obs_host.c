@@ -27,6 +27,10 @@
  *   pump MS                             run UI tasks for MS milliseconds
  *   log_seen TEXT                       whether a log line contained TEXT
  *   destroy                             release the service
+ *   props_keep                          take the service's properties and
+ *                                       keep them (a properties view)
+ *   props_click                         click rotate_key in the kept ones;
+ *                                       answers the callback's result
  *   stream                              start an rtmp_output (--live)
  *   output                              the output's state and counters
  *   quit                                release everything, shut libobs
@@ -165,6 +169,7 @@ static bool log_contains(const char *text)
 /* ---- objects --------------------------------------------------------- */
 
 static obs_service_t *service;
+static obs_properties_t *kept_props;
 static obs_output_t *output;
 static obs_encoder_t *video_encoder, *audio_encoder;
 static long output_starts, output_stops, output_reconnects, output_reconnect_ok;
@@ -338,6 +343,12 @@ static void command(char *line)
 			reply("ok");
 		else
 			reply("err obs_service_create failed");
+	} else if (strcmp(verb, "props_click") == 0) {
+		/* Like a properties view still open after its service is gone:
+		 * no object to pass, the button has only what the plugin gave it. */
+		obs_property_t *button = obs_properties_get(kept_props, "rotate_key");
+		reply(button ? "ok %d" : "err no kept properties",
+		      obs_property_button_clicked(button, NULL));
 	} else if (service == NULL && strcmp(verb, "quit") != 0 &&
 		   strcmp(verb, "tasks") != 0 && strcmp(verb, "pump") != 0 &&
 		   strcmp(verb, "log_seen") != 0 && strcmp(verb, "pause") != 0 &&
@@ -417,6 +428,10 @@ static void command(char *line)
 		reply("ok");
 	} else if (strcmp(verb, "log_seen") == 0) {
 		reply("ok %d", rest ? log_contains(rest) : 0);
+	} else if (strcmp(verb, "props_keep") == 0) {
+		obs_properties_destroy(kept_props);
+		kept_props = obs_service_properties(service);
+		reply("ok");
 	} else if (strcmp(verb, "destroy") == 0) {
 		obs_service_release(service);
 		service = NULL;
@@ -496,6 +511,7 @@ int main(int argc, char **argv)
 	obs_encoder_release(video_encoder);
 	obs_encoder_release(audio_encoder);
 	obs_service_release(service);
+	obs_properties_destroy(kept_props);
 	/* Let late libuiza callbacks land and their tasks run. */
 	paused = false;
 	pump_ms(300);
