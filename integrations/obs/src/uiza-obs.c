@@ -231,7 +231,8 @@ static void start_read(struct uiza_service *svc)
 		set_status(svc, T("Status.BadEntityId"));
 		return;
 	}
-	set_status(svc, T("Status.Reading"));
+	if (svc->key[0] == '\0')
+		set_status(svc, T("Status.Reading"));
 }
 
 static void start_rotation(struct uiza_service *svc)
@@ -347,17 +348,18 @@ static void apply_task(void *param)
 	struct call *c = param;
 	struct shared *sh = c->shared;
 
-	/* An output reconnecting now may be reading the key: wait. */
-	if (c->kind == CALL_ROTATE && c->status == UIZA_STATUS_OK &&
-	    output_reconnecting(sh)) {
-		if (!c->deferred) {
-			c->deferred = true;
+	/* A new key waits while an output that uses the service reconnects:
+	 * its reconnect thread reads the key. (An output that starts to
+	 * reconnect right after this check first waits its retry delay.) */
+	if (c->status == UIZA_STATUS_OK && output_reconnecting(sh)) {
+		if (!c->deferred && c->kind == CALL_ROTATE) {
 			pthread_mutex_lock(&sh->lock);
 			if (sh->svc != NULL &&
 			    sh->svc->generation == c->generation)
 				set_status(sh->svc, T("Status.WaitingReconnect"));
 			pthread_mutex_unlock(&sh->lock);
 		}
+		c->deferred = true;
 		if (defer(c))
 			return;
 	}
@@ -369,6 +371,12 @@ static void apply_task(void *param)
 			       "was dropped");
 	else if (c->generation == svc->generation)
 		apply(svc, c);
+	else if (c->kind == CALL_ROTATE && c->status == UIZA_STATUS_OK &&
+		 svc->client != NULL)
+		/* The settings changed while this rotation ran, and it did
+		 * rotate: the current configuration's read may have seen the
+		 * key before the rotation, so read again. */
+		start_read(svc);
 	pthread_mutex_unlock(&sh->lock);
 	call_free(c);
 }
