@@ -190,6 +190,44 @@ fn click_returns_at_once_while_the_api_takes_two_seconds() {
 }
 
 #[test]
+fn settings_changed_mid_rotation_still_end_with_the_current_key() {
+    if !obs_tools_present() {
+        return;
+    }
+    let sb = sandbox();
+    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
+    obs.create_service(&sb, api_key());
+    let k0 = obs.ok("wait_key 5000");
+
+    // The PUT is held 1.5 s; meanwhile the settings are applied again,
+    // whose read answers with the key from before the rotation.
+    sb.push_fault(fault(r#"{"kind":"delay","ms":1500,"method":"PUT"}"#));
+    obs.ok("click");
+    obs.ok("pump 200");
+    obs.ok(&format!(
+        "update {} {SEED_ENTITY_ID} {}",
+        api_key(),
+        sb.base_url()
+    ));
+    assert_eq!(obs.ok("wait_key 5000"), k0);
+    // The rotation still happens (its PUT was sent), and the service ends
+    // up with the key it produced, not the stale one.
+    assert!(wait_until(Duration::from_secs(5), || sb
+        .rotations(SEED_ENTITY_ID)
+        == 1));
+    let k1 = sb.current_key(SEED_ENTITY_ID).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || obs.ok("key") == k1),
+        "the service kept the stale key {k0}"
+    );
+
+    let (leaks, status, stderr) = obs.quit();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(leaks, 0);
+    assert_log_clean(&stderr, &[&k0, &k1]);
+}
+
+#[test]
 fn static_plugin_in_the_user_layout_shows_the_api_message_for_a_wrong_key() {
     if !obs_tools_present() {
         return;

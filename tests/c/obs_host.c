@@ -15,6 +15,7 @@
  * unless `pause`d:
  *
  *   create API_KEY ENTITY_ID BASE_URL   create a uiza_live service
+ *   update API_KEY ENTITY_ID BASE_URL   obs_service_update with these
  *   key | url | status                  the service's key, URL, status text
  *   wait_key MS                         run UI tasks until the key is set
  *   wait_status MS TEXT                 ... until the status contains TEXT
@@ -329,7 +330,8 @@ static void command(char *line)
 	char *rest = strtok_r(NULL, "\n", &save);
 	if (verb == NULL) {
 		reply("err empty command");
-	} else if (strcmp(verb, "create") == 0) {
+	} else if (strcmp(verb, "create") == 0 ||
+		   (strcmp(verb, "update") == 0 && service != NULL)) {
 		char *api_key = strtok_r(rest, " ", &save);
 		char *entity = strtok_r(NULL, " ", &save);
 		char *base_url = strtok_r(NULL, " ", &save);
@@ -337,7 +339,10 @@ static void command(char *line)
 		obs_data_set_string(settings, "api_key", api_key ? api_key : "");
 		obs_data_set_string(settings, "entity_id", entity ? entity : "");
 		obs_data_set_string(settings, "base_url", base_url ? base_url : "");
-		service = obs_service_create("uiza_live", "uiza", settings, NULL);
+		if (verb[0] == 'u')
+			obs_service_update(service, settings);
+		else
+			service = obs_service_create("uiza_live", "uiza", settings, NULL);
 		obs_data_release(settings);
 		if (service)
 			reply("ok");
