@@ -487,6 +487,8 @@ pub struct Plugin {
     /// The folder holding `locale/en-US.ini`.
     pub data: PathBuf,
     pub prefix: PathBuf,
+    /// The CMake build folder, for installing it elsewhere too.
+    pub build: PathBuf,
 }
 
 fn run_ok(cmd: &mut Command) {
@@ -560,6 +562,7 @@ pub fn build_plugin(variant: &str, library: &str, extra: &[&str]) -> Plugin {
         module,
         data,
         prefix,
+        build,
     }
 }
 
@@ -586,6 +589,21 @@ pub fn build_host(name: &str, extra: &[&str]) -> PathBuf {
     compile_c(name, &["tests/c/obs_host.c"], &flags)
 }
 
+/// `xvfb-run -a` arguments that start looking for a free display at a
+/// number of this process's own, so that parallel starts do not race.
+pub fn xvfb_run_args(screen: &str) -> Vec<String> {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let display = 100 + (std::process::id() as usize % 300) * 8 + seq % 8;
+    vec![
+        "-a".into(),
+        "-n".into(),
+        display.to_string(),
+        "-s".into(),
+        format!("-screen 0 {screen} -nolisten tcp"),
+    ]
+}
+
 /// The host program under `xvfb-run`, driven line by line.
 pub struct ObsHost {
     process: Group,
@@ -605,12 +623,8 @@ impl ObsHost {
             .join("live")
             .join(format!("obs-host-{}-{seq}.log", std::process::id()));
         std::fs::create_dir_all(stderr.parent().unwrap()).unwrap();
-        // xvfb-run -a takes the first free display from -n on: start each
-        // host at its own number so that parallel starts do not race.
-        let display = 100 + (std::process::id() as usize % 300) * 8 + seq % 8;
         let mut cmd = Command::new("xvfb-run");
-        cmd.args(["-a", "-n", &display.to_string()])
-            .args(["-s", "-screen 0 640x480x24 -nolisten tcp"])
+        cmd.args(xvfb_run_args("640x480x24"))
             .arg(host)
             .arg(&plugin.module)
             .arg(&plugin.data);
