@@ -406,6 +406,23 @@ static void rotate_hotkey(void *data, obs_hotkey_id id, obs_hotkey_t *hotkey,
 	obs_queue_task(OBS_TASK_UI, hotkey_task, sh, false);
 }
 
+/* Registers the hotkey once the service is fully created: during create
+ * libobs has not yet made the service's weak reference, and a hotkey
+ * registered without it does not appear in OBS's Settings > Hotkeys. */
+static void register_hotkey_task(void *param)
+{
+	struct shared *sh = param;
+	pthread_mutex_lock(&sh->lock);
+	struct uiza_service *svc = sh->svc;
+	if (svc != NULL && svc->hotkey == OBS_INVALID_HOTKEY_ID)
+		svc->hotkey = obs_hotkey_register_service(svc->owner,
+							  HOTKEY_NAME,
+							  T("RotateHotkey"),
+							  rotate_hotkey, sh);
+	pthread_mutex_unlock(&sh->lock);
+	shared_release(sh);
+}
+
 static void release_param(void *param)
 {
 	shared_release(param);
@@ -507,9 +524,9 @@ static void *uiza_create(obs_data_t *settings, obs_service_t *service)
 	svc->shared = sh;
 	svc->url = bstrdup("");
 	svc->key = bstrdup("");
-	svc->hotkey = obs_hotkey_register_service(service, HOTKEY_NAME,
-						  T("RotateHotkey"),
-						  rotate_hotkey, sh);
+	svc->hotkey = OBS_INVALID_HOTKEY_ID;
+	shared_ref(sh);
+	obs_queue_task(OBS_TASK_UI, register_hotkey_task, sh, false);
 	configure(svc, settings);
 	return svc;
 }
@@ -519,13 +536,14 @@ static void uiza_destroy(void *data)
 	struct uiza_service *svc = data;
 	struct shared *sh = svc->shared;
 
-	/* After this returns the hotkey callback cannot run any more. */
-	if (svc->hotkey != OBS_INVALID_HOTKEY_ID)
-		obs_hotkey_unregister(svc->hotkey);
-
 	pthread_mutex_lock(&sh->lock);
-	sh->svc = NULL;
+	sh->svc = NULL; /* from now on nothing registers the hotkey */
+	obs_hotkey_id hotkey = svc->hotkey;
 	pthread_mutex_unlock(&sh->lock);
+	/* After this returns the hotkey callback cannot run any more; a
+	 * press just before finds no service. */
+	if (hotkey != OBS_INVALID_HOTKEY_ID)
+		obs_hotkey_unregister(hotkey);
 
 	/* In-flight calls end soon and still call back once each; their
 	 * results find no service and are dropped. */
