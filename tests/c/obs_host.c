@@ -235,12 +235,25 @@ static obs_hotkey_id service_hotkey(void)
 	return id;
 }
 
+struct hotkey_info {
+	const char *description;
+	bool service_registerer;
+};
+
 static bool find_hotkey_description(void *data, obs_hotkey_id id, obs_hotkey_t *key)
 {
 	(void)id;
-	const char **description = data;
+	struct hotkey_info *info = data;
 	if (strcmp(obs_hotkey_get_name(key), "uiza_live.rotate_key") == 0) {
-		*description = obs_hotkey_get_description(key);
+		info->description = obs_hotkey_get_description(key);
+		/* OBS's Settings > Hotkeys page lists a service's hotkey only
+		 * when its registerer is the service (a weak reference to it). */
+		obs_weak_service_t *weak = obs_hotkey_get_registerer(key);
+		obs_service_t *owner = obs_weak_service_get_service(weak);
+		info->service_registerer =
+			obs_hotkey_get_registerer_type(key) == OBS_HOTKEY_REGISTERER_SERVICE &&
+			owner == service;
+		obs_service_release(owner);
 		return false;
 	}
 	return true;
@@ -405,16 +418,18 @@ static void command(char *line)
 		}
 	} else if (strcmp(verb, "describe") == 0) {
 		obs_properties_t *props = obs_service_properties(service);
-		const char *hotkey = "";
-		obs_enum_hotkeys(find_hotkey_description, (void *)&hotkey);
+		struct hotkey_info hotkey = {"", false};
+		obs_enum_hotkeys(find_hotkey_description, &hotkey);
 		obs_property_t *p = obs_properties_get(props, "api_key");
 		int api_key_type = p ? (int)obs_property_text_type(p) : -1;
 		p = obs_properties_get(props, "status");
 		int status_type = p ? (int)obs_property_text_type(p) : -1;
-		reply("ok name=%s|button=%s|hotkey=%s|api_key_password=%d|status_info=%d",
+		reply("ok name=%s|button=%s|hotkey=%s|hotkey_of_service=%d|api_key_password=%d|"
+		      "status_info=%d",
 		      obs_service_get_display_name("uiza_live"),
 		      obs_property_description(obs_properties_get(props, "rotate_key")),
-		      hotkey, api_key_type == OBS_TEXT_PASSWORD, status_type == OBS_TEXT_INFO);
+		      hotkey.description, hotkey.service_registerer,
+		      api_key_type == OBS_TEXT_PASSWORD, status_type == OBS_TEXT_INFO);
 		obs_properties_destroy(props);
 	} else if (strcmp(verb, "pause") == 0) {
 		paused = true;
