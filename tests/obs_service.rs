@@ -93,7 +93,7 @@ fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
     assert!(obs.ok("status").starts_with("Stream key loaded at "));
     assert_eq!(
         obs.ok("describe"),
-        "name=Uiza Live|button=Rotate stream key|hotkey=Rotate Uiza stream key|hotkey_of_service=1|api_key_password=1|status_info=1"
+        "name=Uiza Live|button=Rotate stream key|hotkey=Rotate Uiza stream key|hotkey_of_service=1|f9_bindings=1|api_key_password=1|status_info=1"
     );
 
     // Click with the UI thread held: the rotation happens on the server,

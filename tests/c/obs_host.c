@@ -14,7 +14,8 @@
  * stdout ("ok ..." or "err ..."), running queued UI tasks between commands
  * unless `pause`d:
  *
- *   create API_KEY ENTITY_ID BASE_URL   create a uiza_live service
+ *   create API_KEY ENTITY_ID BASE_URL   create a uiza_live service (its
+ *                                       hotkey bound to F9, as saved data)
  *   update API_KEY ENTITY_ID BASE_URL   obs_service_update with these
  *   key | url | status                  the service's key, URL, status text
  *   wait_key MS                         run UI tasks until the key is set
@@ -238,14 +239,26 @@ static obs_hotkey_id service_hotkey(void)
 struct hotkey_info {
 	const char *description;
 	bool service_registerer;
+	obs_hotkey_id id;
+	int f9_bindings;
 };
+
+static bool count_f9(void *data, size_t idx, obs_hotkey_binding_t *binding)
+{
+	(void)idx;
+	struct hotkey_info *info = data;
+	if (obs_hotkey_binding_get_hotkey_id(binding) == info->id &&
+	    obs_hotkey_binding_get_key_combination(binding).key == OBS_KEY_F9)
+		info->f9_bindings++;
+	return true;
+}
 
 static bool find_hotkey_description(void *data, obs_hotkey_id id, obs_hotkey_t *key)
 {
-	(void)id;
 	struct hotkey_info *info = data;
 	if (strcmp(obs_hotkey_get_name(key), "uiza_live.rotate_key") == 0) {
 		info->description = obs_hotkey_get_description(key);
+		info->id = id;
 		/* OBS's Settings > Hotkeys page lists a service's hotkey only
 		 * when its registerer is the service (a weak reference to it). */
 		obs_weak_service_t *weak = obs_hotkey_get_registerer(key);
@@ -352,10 +365,15 @@ static void command(char *line)
 		obs_data_set_string(settings, "api_key", api_key ? api_key : "");
 		obs_data_set_string(settings, "entity_id", entity ? entity : "");
 		obs_data_set_string(settings, "base_url", base_url ? base_url : "");
-		if (verb[0] == 'u')
+		if (verb[0] == 'u') {
 			obs_service_update(service, settings);
-		else
-			service = obs_service_create("uiza_live", "uiza", settings, NULL);
+		} else {
+			/* A binding as a profile's service.json would hold it. */
+			obs_data_t *hotkeys = obs_data_create_from_json(
+				"{\"uiza_live.rotate_key\":[{\"key\":\"OBS_KEY_F9\"}]}");
+			service = obs_service_create("uiza_live", "uiza", settings, hotkeys);
+			obs_data_release(hotkeys);
+		}
 		obs_data_release(settings);
 		if (service)
 			reply("ok");
@@ -418,17 +436,18 @@ static void command(char *line)
 		}
 	} else if (strcmp(verb, "describe") == 0) {
 		obs_properties_t *props = obs_service_properties(service);
-		struct hotkey_info hotkey = {"", false};
+		struct hotkey_info hotkey = {"", false, OBS_INVALID_HOTKEY_ID, 0};
 		obs_enum_hotkeys(find_hotkey_description, &hotkey);
+		obs_enum_hotkey_bindings(count_f9, &hotkey);
 		obs_property_t *p = obs_properties_get(props, "api_key");
 		int api_key_type = p ? (int)obs_property_text_type(p) : -1;
 		p = obs_properties_get(props, "status");
 		int status_type = p ? (int)obs_property_text_type(p) : -1;
-		reply("ok name=%s|button=%s|hotkey=%s|hotkey_of_service=%d|api_key_password=%d|"
-		      "status_info=%d",
+		reply("ok name=%s|button=%s|hotkey=%s|hotkey_of_service=%d|f9_bindings=%d|"
+		      "api_key_password=%d|status_info=%d",
 		      obs_service_get_display_name("uiza_live"),
 		      obs_property_description(obs_properties_get(props, "rotate_key")),
-		      hotkey.description, hotkey.service_registerer,
+		      hotkey.description, hotkey.service_registerer, hotkey.f9_bindings,
 		      api_key_type == OBS_TEXT_PASSWORD, status_type == OBS_TEXT_INFO);
 		obs_properties_destroy(props);
 	} else if (strcmp(verb, "pause") == 0) {
