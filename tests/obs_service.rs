@@ -228,6 +228,45 @@ fn settings_changed_mid_rotation_still_end_with_the_current_key() {
 }
 
 #[test]
+fn an_unknown_rotation_outcome_makes_the_service_read_the_entity_again() {
+    if !obs_tools_present() {
+        return;
+    }
+    let sb = sandbox();
+    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
+    obs.create_service(&sb, api_key());
+    let k0 = obs.ok("wait_key 5000");
+
+    // The PUT rotates, then its connection drops; the library's read-back
+    // fails too, so the outcome is unknown ("rotated": null).
+    sb.push_fault(fault(r#"{"kind":"apply_then_drop","method":"PUT"}"#));
+    sb.push_fault(fault(r#"{"kind":"status","status":500,"method":"GET"}"#));
+    obs.ok("click");
+    let status =
+        obs.ok("wait_status 5000 The key may have changed: reading the live entity again.");
+    // The library's message (it names the failed read-back), then ours.
+    assert!(
+        status.contains("reading the entity back failed"),
+        "{status}"
+    );
+    assert!(status.ends_with(" The key may have changed: reading the live entity again."));
+    // The plugin's own read then finds the rotated key.
+    let k1 = sb.current_key(SEED_ENTITY_ID).unwrap();
+    assert_ne!(k1, k0);
+    assert!(
+        wait_until(Duration::from_secs(5), || obs.ok("key") == k1),
+        "the service kept {k0}"
+    );
+    assert!(obs.ok("status").starts_with("Stream key loaded at "));
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+
+    let (leaks, status, stderr) = obs.quit();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(leaks, 0);
+    assert_log_clean(&stderr, &[&k0, &k1]);
+}
+
+#[test]
 fn static_plugin_in_the_user_layout_shows_the_api_message_for_a_wrong_key() {
     if !obs_tools_present() {
         return;
