@@ -58,7 +58,8 @@ fn obs_studio_loads_the_user_plugin_and_streams_through_the_service() {
             "api_key": DEFAULT_API_KEY,
             "entity_id": SEED_ENTITY_ID,
             "base_url": rig.sandbox.base_url(),
-        }
+        },
+        "hotkeys": { "uiza_live.rotate_key": [ { "key": "OBS_KEY_F9" } ] }
     });
     std::fs::write(profile.join("service.json"), service.to_string()).unwrap();
     // cmake --install into the per-user plugins folder, as a user would.
