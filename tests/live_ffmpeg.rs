@@ -19,7 +19,7 @@ use uiza_sandbox::IngestPolicy;
 #[test]
 fn ffmpeg_session_survives_a_rotation_and_only_the_new_key_gets_in() {
     let started = Instant::now();
-    if !(have_tool("cc", &["--version"], "gcc") && ingest_tools_present()) {
+    if !(have_tool(&c_compiler(), &["--version"], "gcc") && ingest_tools_present()) {
         return;
     }
     let rotate_tool = compile_c("live_rotate", &["tests/c/live_rotate.c"], &[]);

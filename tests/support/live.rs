@@ -33,7 +33,8 @@ pub const TEST_BUDGET: Duration = Duration::from_secs(40);
 
 // ---- tools ---------------------------------------------------------------
 
-fn c_compiler() -> String {
+/// `$CC`, else `cc`: the compiler `compile_c` uses.
+pub fn c_compiler() -> String {
     std::env::var("CC").unwrap_or_else(|_| "cc".to_owned())
 }
 
