@@ -28,6 +28,7 @@ pub async fn handle(req: Request<Incoming>, state: &SharedState) -> Response<San
             no_content()
         }
         (&Method::GET, "/__admin/stats") => to_json(&state.stats()),
+        (&Method::GET, "/__admin/ingest_log") => to_json(&state.ingest_log()),
         (&Method::GET, "/__admin/last_request") => match state.last_request() {
             Some(request) => to_json(&request),
             None => error(StatusCode::NOT_FOUND, "no request recorded yet"),

@@ -60,6 +60,40 @@ pub fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Decodes an `application/x-www-form-urlencoded` string (or a query) into
+/// its fields, in order: `+` is a space and `%XX` a byte; malformed
+/// escapes are kept as they are and invalid UTF-8 is replaced.
+pub fn form_decode(form: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 3;
+                        continue;
+                    }
+                    _ => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    form.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -94,7 +128,7 @@ pub fn plain_not_found() -> Response<SandboxBody> {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_decode;
+    use super::{form_decode, percent_decode};
 
     #[test]
     fn decodes_one_segment() {
@@ -107,5 +141,23 @@ mod tests {
         assert_eq!(percent_decode("%4"), Some("%4".into()));
         // Not UTF-8 once decoded.
         assert_eq!(percent_decode("%ff"), None);
+    }
+
+    #[test]
+    fn decodes_forms() {
+        assert_eq!(
+            form_decode("call=publish&name=live_ab%2Bc&tcurl=rtmp%3A%2F%2Fh%2Flive&x=a+b&flag&=v&&bad=%zz%4"),
+            [
+                ("call", "publish"),
+                ("name", "live_ab+c"),
+                ("tcurl", "rtmp://h/live"),
+                ("x", "a b"),
+                ("flag", ""),
+                ("", "v"),
+                ("bad", "%zz%4"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        assert!(form_decode("").is_empty());
     }
 }

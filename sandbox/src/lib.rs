@@ -5,12 +5,17 @@
 //!
 //! Rust tests start it in-process with [`Sandbox::start`]; other languages
 //! run the `uiza-sandbox` binary and drive it through `/__admin/`.
+//!
+//! It is also a live ingest authority: a local nginx-rtmp asks it, through
+//! `/__ingest/` callbacks, whether a publish with a given stream key may
+//! start or go on (see [`IngestPolicy`]).
 
 mod admin;
 mod body;
 mod clock;
 mod faults;
 mod http_util;
+mod ingest;
 mod log;
 mod routes;
 mod seed;
@@ -26,6 +31,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 pub use faults::{Fault, FaultKind};
+pub use ingest::{validate_ingest_url, IngestCall, IngestEvent, IngestPolicy};
 pub use log::set_request_logging;
 pub use seed::SEED_ENTITY_ID;
 pub use state::{RecordedRequest, Stats};
@@ -47,6 +53,12 @@ pub struct SandboxConfig {
     pub api_keys: Vec<String>,
     /// Serve HTTPS with a freshly generated CA (see [`Sandbox::ca_pem`]).
     pub tls: bool,
+    /// `rtmp://HOST:PORT/APP`: every entity's `ingest.url` becomes this,
+    /// so encoders that read the entity publish to a local nginx-rtmp.
+    /// `None` keeps the entities' own URLs.
+    pub ingest_url: Option<String>,
+    /// How `on_update` treats a running publish whose key was rotated.
+    pub ingest_policy: IngestPolicy,
 }
 
 impl Default for SandboxConfig {
@@ -55,6 +67,8 @@ impl Default for SandboxConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             api_keys: vec![DEFAULT_API_KEY.to_owned()],
             tls: false,
+            ingest_url: None,
+            ingest_policy: IngestPolicy::Grandfather,
         }
     }
 }
@@ -74,8 +88,14 @@ impl Sandbox {
     /// Binds, then serves on a runtime of its own in background threads,
     /// so it works from sync and async tests alike. Returns once the socket
     /// is listening (connections made right away wait in the backlog).
+    /// An `ingest_url` that is not an `rtmp://` or `rtmps://` URL with a
+    /// host is refused with `InvalidInput`.
     pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
         log::enable_from_env();
+        if let Some(url) = &config.ingest_url {
+            ingest::validate_ingest_url(url)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        }
         let tls = if config.tls {
             Some(tls::generate()?)
         } else {
@@ -96,7 +116,11 @@ impl Sandbox {
             tokio::net::TcpListener::from_std(std_listener)?
         };
 
-        let state = Arc::new(SharedState::new(config.api_keys));
+        let state = Arc::new(SharedState::new(
+            config.api_keys,
+            config.ingest_url,
+            config.ingest_policy,
+        ));
         let acceptor = tls
             .as_ref()
             .map(|t| tokio_rustls::TlsAcceptor::from(Arc::clone(&t.config)));
@@ -179,9 +203,40 @@ impl Sandbox {
     }
 
     /// Stores `entity` under its `"id"` (replacing any entity with that
-    /// id). A value without a string `"id"` is ignored.
+    /// id). A value without a string `"id"` is ignored. With an ingest URL
+    /// configured, its `ingest.url` becomes that URL.
     pub fn insert_entity(&self, entity: serde_json::Value) {
         self.state.insert_entity(entity);
+    }
+
+    /// Every ingest callback answered so far (since start or the last
+    /// `clear`), oldest first; at most the last 4096.
+    pub fn ingest_log(&self) -> Vec<IngestEvent> {
+        self.state.ingest_log()
+    }
+
+    /// The `on_publish` calls of [`Sandbox::ingest_log`]: which keys tried
+    /// to start a publish, and whether they were let in.
+    pub fn publish_attempts(&self) -> Vec<IngestEvent> {
+        self.ingest_log()
+            .into_iter()
+            .filter(|e| e.call == IngestCall::Publish)
+            .collect()
+    }
+
+    pub fn ingest_policy(&self) -> IngestPolicy {
+        self.state.ingest_policy()
+    }
+
+    /// The configured ingest URL, if any.
+    pub fn ingest_url(&self) -> Option<&str> {
+        self.state.ingest_url()
+    }
+
+    /// The stored entity's `status` (`ready`, `broadcasting`, ...).
+    pub fn entity_status(&self, id: &str) -> Option<String> {
+        let entity = self.state.entity(id)?;
+        entity["status"].as_str().map(str::to_owned)
     }
 }
 

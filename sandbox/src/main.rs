@@ -7,12 +7,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use uiza_sandbox::{set_request_logging, Sandbox, SandboxConfig, DEFAULT_API_KEY};
+use uiza_sandbox::{set_request_logging, IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY};
 
 const USAGE: &str = "\
 Usage: uiza-sandbox [OPTIONS]
 
-Fake Uiza API (PUT /v1/live_entities/:id/stream_key) with fault injection.
+Fake Uiza API (PUT /v1/live_entities/:id/stream_key) with fault injection,
+and the ingest authority that a local nginx-rtmp asks whether a stream key
+may publish.
 
 Options:
   --listen ADDR     address to listen on [default: 127.0.0.1:8080]; port 0 picks one
@@ -21,13 +23,23 @@ Options:
                     [default: uap-sandbox-0123456789abcdef0123456789abcdef-00000000]
   --tls             serve HTTPS with a freshly generated CA
   --ca-out PATH     with --tls (required there): write the CA certificate (PEM) here
+  --ingest-url URL  rtmp://HOST:PORT/APP: every entity's ingest.url becomes URL
+                    (point it at a local nginx-rtmp application)
+  --ingest-policy P what on_update says to a running publish whose key was
+                    rotated: grandfather (keeps streaming) or kick (dropped,
+                    the encoder must reconnect with the new key) [default: grandfather]
   --help            print this help
 
 stdout line 1: base URL, line 2: `api key: KEY`. One line per request on
 stderr (method, path, status; never header values).
 Control endpoints (no auth): POST /__admin/faults, POST /__admin/clear,
 GET /__admin/stats, GET /__admin/last_request, GET /__admin/entities/ID,
-POST /__admin/entities.
+POST /__admin/entities, GET /__admin/rotations/ID, GET /__admin/ingest_log.
+nginx-rtmp callbacks (form POSTs; 2xx allows, 403 refuses):
+POST /__ingest/on_publish (the name must be an entity's current key),
+POST /__ingest/on_update (re-check, per --ingest-policy),
+POST /__ingest/on_publish_done. While a publish is live its entity's status
+is `broadcasting`, then `ready` again.
 ";
 
 struct Options {
@@ -35,6 +47,8 @@ struct Options {
     api_keys: Vec<String>,
     tls: bool,
     ca_out: Option<PathBuf>,
+    ingest_url: Option<String>,
+    ingest_policy: IngestPolicy,
 }
 
 enum Parsed {
@@ -50,6 +64,8 @@ fn parse(
     let mut api_keys = Vec::new();
     let mut tls = false;
     let mut ca_out = None;
+    let mut ingest_url = None;
+    let mut ingest_policy = IngestPolicy::default();
 
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -81,6 +97,16 @@ fn parse(
             }
             "--tls" if inline.is_none() => tls = true,
             "--ca-out" => ca_out = Some(PathBuf::from(value("--ca-out")?)),
+            "--ingest-url" => {
+                let v = value("--ingest-url")?;
+                uiza_sandbox::validate_ingest_url(&v).map_err(|e| format!("--ingest-url: {e}"))?;
+                ingest_url = Some(v);
+            }
+            "--ingest-policy" => {
+                ingest_policy = value("--ingest-policy")?
+                    .parse()
+                    .map_err(|e| format!("--ingest-policy: {e}"))?;
+            }
             _ => return Err(format!("unknown argument {arg:?}")),
         }
     }
@@ -109,6 +135,8 @@ fn parse(
         api_keys,
         tls,
         ca_out,
+        ingest_url,
+        ingest_policy,
     }))
 }
 
@@ -147,6 +175,8 @@ fn run(options: Options) -> Result<(), String> {
         listen: options.listen,
         api_keys: options.api_keys,
         tls: options.tls,
+        ingest_url: options.ingest_url,
+        ingest_policy: options.ingest_policy,
     })
     .map_err(|e| format!("cannot start on {}: {e}", options.listen))?;
 
@@ -228,6 +258,26 @@ mod tests {
         assert_eq!(o.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(o.api_keys, vec![DEFAULT_API_KEY.to_owned()]);
         assert!(!o.tls);
+        assert_eq!(o.ingest_url, None);
+        assert_eq!(o.ingest_policy, IngestPolicy::Grandfather);
+    }
+
+    #[test]
+    fn ingest_flags() {
+        let o = run_opts(
+            &[
+                "--ingest-url",
+                "rtmp://127.0.0.1:1935/live",
+                "--ingest-policy=kick",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(o.ingest_url.as_deref(), Some("rtmp://127.0.0.1:1935/live"));
+        assert_eq!(o.ingest_policy, IngestPolicy::Kick);
+        assert!(run_opts(&["--ingest-policy", "evict"], None).is_err());
+        assert!(run_opts(&["--ingest-url", "http://x/live"], None).is_err());
+        assert!(run_opts(&["--ingest-url"], None).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Request dispatch: the Uiza API under `/v1/`, the admin area under
-//! `/__admin/`, and a plain 404 for everything else.
+//! `/__admin/`, nginx-rtmp's callbacks under `/__ingest/`, and a plain 404
+//! for everything else.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::http_util::{
     json_response, percent_decode, plain_not_found, raw_path, read_body, BODY_LIMIT,
 };
 use crate::state::{RecordedRequest, SharedState};
-use crate::{admin, clock, log, seed};
+use crate::{admin, clock, ingest, log, seed};
 
 /// Returned by the service to make hyper close the connection without
 /// writing any response (the `drop` fault).
@@ -46,6 +47,8 @@ pub async fn handle(
         api(req, &state).await
     } else if req.uri().path().starts_with("/__admin/") {
         (Ok(admin::handle(req, &state).await), None)
+    } else if req.uri().path().starts_with("/__ingest/") {
+        (Ok(ingest::handle(req, &state).await), None)
     } else {
         (Ok(plain_not_found()), None)
     };

@@ -3,11 +3,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::faults::Fault;
+use crate::ingest::{IngestCall, IngestEvent, IngestPolicy, Session, LOG_CAPACITY};
 use crate::seed;
 
 /// Counters a test reads to prove what the client did.
@@ -44,6 +46,13 @@ pub struct SharedState {
     last_request: Mutex<Option<RecordedRequest>>,
     /// Keys reset per entity id, so a test can prove "exactly once".
     rotations: Mutex<HashMap<String, u64>>,
+    /// Where every entity's `ingest.url` points, when set.
+    ingest_url: Option<String>,
+    ingest_policy: IngestPolicy,
+    /// Live publishes by `app/clientid`.
+    sessions: Mutex<HashMap<String, Session>>,
+    ingest_log: Mutex<VecDeque<IngestEvent>>,
+    started: Instant,
 }
 
 /// Locks without ever panicking: a panic elsewhere must not turn every later
@@ -54,7 +63,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl SharedState {
-    pub fn new(api_keys: Vec<String>) -> Self {
+    pub fn new(
+        api_keys: Vec<String>,
+        ingest_url: Option<String>,
+        ingest_policy: IngestPolicy,
+    ) -> Self {
         let state = SharedState {
             api_keys,
             entities: Mutex::new(HashMap::new()),
@@ -62,6 +75,11 @@ impl SharedState {
             stats: Mutex::new(Stats::default()),
             last_request: Mutex::new(None),
             rotations: Mutex::new(HashMap::new()),
+            ingest_url,
+            ingest_policy,
+            sessions: Mutex::new(HashMap::new()),
+            ingest_log: Mutex::new(VecDeque::new()),
+            started: Instant::now(),
         };
         state.insert_entity(seed::seed_entity());
         state
@@ -77,8 +95,15 @@ impl SharedState {
     }
 
     /// Stores `entity` under its `"id"`; values without a string id are
-    /// ignored because nothing could ever address them.
-    pub fn insert_entity(&self, entity: Value) -> bool {
+    /// ignored because nothing could ever address them. With an ingest URL
+    /// configured, an entity that has an `ingest` object gets that URL.
+    pub fn insert_entity(&self, mut entity: Value) -> bool {
+        if let (Some(url), Some(ingest)) = (
+            &self.ingest_url,
+            entity.get_mut("ingest").and_then(Value::as_object_mut),
+        ) {
+            ingest.insert("url".into(), Value::String(url.clone()));
+        }
         match entity.get("id").and_then(Value::as_str) {
             Some(id) => {
                 let id = id.to_owned();
@@ -120,9 +145,11 @@ impl SharedState {
         Some(taken)
     }
 
-    /// Forgets faults, counters and the last request; entities stay.
+    /// Forgets faults, counters, the last request and the ingest log;
+    /// entities and live publishes stay.
     pub fn clear(&self) {
         lock(&self.faults).clear();
+        lock(&self.ingest_log).clear();
         *lock(&self.stats) = Stats::default();
         *lock(&self.last_request) = None;
         lock(&self.rotations).clear();
@@ -157,5 +184,103 @@ impl SharedState {
 
     pub fn last_request(&self) -> Option<RecordedRequest> {
         lock(&self.last_request).clone()
+    }
+}
+
+/// The ingest authority's decisions (see `ingest.rs`).
+impl SharedState {
+    /// The id of the entity whose current key is `key`.
+    fn entity_with_key(&self, key: &str) -> Option<String> {
+        lock(&self.entities)
+            .iter()
+            .find(|(_, e)| e["ingest"]["key"].as_str() == Some(key))
+            .map(|(id, _)| id.clone())
+    }
+
+    fn set_status(&self, id: &str, status: &str) {
+        self.update_entity(id, |entity| {
+            if let Some(obj) = entity.as_object_mut() {
+                obj.insert("status".into(), Value::String(status.to_owned()));
+            }
+        });
+    }
+
+    /// `on_publish`: allowed iff `key` is some entity's current key; the
+    /// entity is then `broadcasting`.
+    pub fn ingest_publish(&self, session: &str, key: &str) -> (bool, Option<String>) {
+        let Some(id) = self.entity_with_key(key) else {
+            return (false, None);
+        };
+        lock(&self.sessions).insert(session.to_owned(), Session { entity: id.clone() });
+        self.set_status(&id, "broadcasting");
+        (true, Some(id))
+    }
+
+    /// `on_update`: a known session is allowed under the grandfather
+    /// policy whatever its key is now; otherwise (kick, or a session this
+    /// sandbox never saw start) only a current key is. A refused session
+    /// is over as far as the entity's status goes.
+    pub fn ingest_update(&self, session: &str, key: &str) -> (bool, Option<String>) {
+        let started = lock(&self.sessions).get(session).map(|s| s.entity.clone());
+        let current = self.entity_with_key(key);
+        let allowed = match (self.ingest_policy, &started) {
+            (IngestPolicy::Grandfather, Some(_)) => true,
+            _ => current.is_some(),
+        };
+        if !allowed {
+            self.ingest_done(session, key);
+        }
+        (allowed, started.or(current))
+    }
+
+    /// `on_publish_done`: the session is over; its entity is `ready` again
+    /// once it has no other live publish.
+    pub fn ingest_done(&self, session: &str, key: &str) -> Option<String> {
+        let mut sessions = lock(&self.sessions);
+        let Some(ended) = sessions.remove(session) else {
+            drop(sessions);
+            return self.entity_with_key(key);
+        };
+        let still_live = sessions.values().any(|s| s.entity == ended.entity);
+        drop(sessions);
+        if !still_live {
+            self.set_status(&ended.entity, "ready");
+        }
+        Some(ended.entity)
+    }
+
+    pub fn log_ingest(
+        &self,
+        call: IngestCall,
+        name: String,
+        client_id: String,
+        allowed: bool,
+        entity: Option<String>,
+    ) {
+        let at_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut log = lock(&self.ingest_log);
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(IngestEvent {
+            call,
+            name,
+            client_id,
+            allowed,
+            entity,
+            at_ms,
+        });
+    }
+
+    pub fn ingest_log(&self) -> Vec<IngestEvent> {
+        lock(&self.ingest_log).iter().cloned().collect()
+    }
+
+    pub fn ingest_policy(&self) -> IngestPolicy {
+        self.ingest_policy
+    }
+
+    pub fn ingest_url(&self) -> Option<&str> {
+        self.ingest_url.as_deref()
     }
 }
