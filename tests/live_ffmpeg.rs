@@ -11,15 +11,15 @@ use std::time::{Duration, Instant};
 
 use support::c_build::compile_c;
 use support::live::*;
-use support::live_tools::have_tool;
 use support::tools::run_checked;
+use support::tools::tool_available;
 use support::*;
 use uiza_sandbox::IngestPolicy;
 
 #[test]
 fn ffmpeg_session_survives_a_rotation_and_only_the_new_key_gets_in() {
     let started = Instant::now();
-    if !(have_tool(&c_compiler(), &["--version"], "gcc") && ingest_tools_present()) {
+    if !(tool_available(&c_compiler(), &["--version"], "gcc") && ingest_tools_present()) {
         return;
     }
     let rotate_tool = compile_c("live_rotate", &["tests/c/live_rotate.c"], &[]);
@@ -52,12 +52,8 @@ fn ffmpeg_session_survives_a_rotation_and_only_the_new_key_gets_in() {
             .env("UIZA_API_KEY", DEFAULT_API_KEY)
             .env("UIZA_BASE_URL", rig.sandbox.base_url()),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    out.assert_success("live_rotate");
+    let stdout = &out.stdout;
     let new = rig.key();
     assert_ne!(new, old);
     assert!(

@@ -14,13 +14,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::live::*;
-use support::live_tools::have_tool;
+use support::tools::tool_available;
 use support::*;
 use uiza_sandbox::IngestPolicy;
 
 #[test]
 fn obs_studio_loads_the_user_plugin_and_streams_through_the_service() {
-    if !(obs_live_tools_present() && have_tool("obs", &["--version"], "obs-studio")) {
+    if !(obs_live_tools_present() && tool_available("obs", &["--version"], "obs-studio")) {
         return;
     }
     let plugin = build_plugin("obs_app-user", "libuiza.so", &["-DUIZA_OBS_LAYOUT=user"]);

@@ -55,6 +55,8 @@ minimal_check() {
         "tests/sanitizers.rs::valgrind_example: valgrind not found" \
         "tests/bench_smoke.rs::benchmark_runs_and_prints_its_table: nginx not found" \
         "tests/path_traversal.rs::no_traversal_id_reaches_another_location: nginx not found" \
+        "tests/live_ffmpeg.rs::" \
+        "tests/obs_service.rs::" \
         "tests/windows.rs::dll_exports_exactly_the_functions_of_the_header: x86_64-w64-mingw32-gcc not found" \
         "tests/install.rs::cmake_consumers_find_the_installed_package: cmake not found" \
         "tests/install.rs::cinstall_lays_out_a_system_library: pkg-config not found" \

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use uiza_sandbox::{IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY, SEED_ENTITY_ID};
 
 use super::c_build::{compile_c, lib_dir, profile_dir, repo_root};
-use super::live_tools::{have_path, have_pkg_config, have_tool};
 use super::tools::describe;
+use super::tools::{path_available, pkg_config_available, tool_available};
 
 /// Where the obs-studio package puts OBS's own plugins and their data.
 pub const OBS_PLUGINS_DIR: &str = "/usr/lib/x86_64-linux-gnu/obs-plugins";
@@ -41,19 +41,19 @@ pub fn c_compiler() -> String {
 /// What building and hosting the plugin needs: a C compiler, cmake,
 /// libobs-dev, OBS's plugins (obs-studio), xvfb-run and xauth.
 pub fn obs_tools_present() -> bool {
-    have_tool(&c_compiler(), &["--version"], "gcc")
-        && have_tool("cmake", &["--version"], "cmake")
-        && have_pkg_config("libobs", "libobs-dev")
-        && have_path(OBS_PLUGINS_DIR, "obs-studio")
-        && have_tool("xvfb-run", &["--help"], "xvfb")
-        && have_tool("xauth", &["-V"], "xauth")
+    tool_available(&c_compiler(), &["--version"], "gcc")
+        && tool_available("cmake", &["--version"], "cmake")
+        && pkg_config_available("libobs", "libobs-dev")
+        && path_available(OBS_PLUGINS_DIR, "obs-studio")
+        && tool_available("xvfb-run", &["--help"], "xvfb")
+        && tool_available("xauth", &["-V"], "xauth")
 }
 
 /// What an ingest needs: nginx with the RTMP module, and ffmpeg.
 pub fn ingest_tools_present() -> bool {
-    have_tool("nginx", &["-v"], "nginx")
-        && have_path(RTMP_MODULE, "libnginx-mod-rtmp")
-        && have_tool("ffmpeg", &["-version"], "ffmpeg")
+    tool_available("nginx", &["-v"], "nginx")
+        && path_available(RTMP_MODULE, "libnginx-mod-rtmp")
+        && tool_available("ffmpeg", &["-version"], "ffmpeg")
 }
 
 /// Both, plus the encoder and output modules OBS streams with.
@@ -61,7 +61,7 @@ pub fn obs_live_tools_present() -> bool {
     obs_tools_present()
         && ["obs-x264", "obs-ffmpeg", "obs-outputs"]
             .iter()
-            .all(|m| have_path(&format!("{OBS_PLUGINS_DIR}/{m}.so"), "obs-studio"))
+            .all(|m| path_available(&format!("{OBS_PLUGINS_DIR}/{m}.so"), "obs-studio"))
         && ingest_tools_present()
 }
 

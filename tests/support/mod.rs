@@ -8,7 +8,6 @@ pub mod c_build;
 pub mod consumer;
 pub mod hygiene;
 pub mod live;
-pub mod live_tools;
 pub mod memory;
 pub mod nginx;
 pub mod raw_peer;

@@ -57,6 +57,26 @@ pub fn cargo_c_available() -> bool {
         )
 }
 
+/// Whether the file or folder `path` exists (a plugin, a module file); if
+/// not, reports it missing with the Debian package that provides it.
+pub fn path_available(path: &str, package: &str) -> bool {
+    std::path::Path::new(path).exists()
+        || missing(
+            &format!("{path} not found"),
+            &format!("Debian package {package}"),
+        )
+}
+
+/// Whether pkg-config knows `module`; if not, reports `<module>.pc` missing.
+pub fn pkg_config_available(module: &str, package: &str) -> bool {
+    tool_available("pkg-config", &["--version"], "pkg-config")
+        && (exits_zero(Command::new("pkg-config").args(["--exists", module]))
+            || missing(
+                &format!("{module}.pc (pkg-config) not found"),
+                &format!("Debian package {package}"),
+            ))
+}
+
 /// Whether rustup has installed the standard library for `target` (such as
 /// `x86_64-pc-windows-gnu`); otherwise reports it like a missing tool.
 pub fn rust_target_available(target: &str) -> bool {
