@@ -1,7 +1,7 @@
 //! uiza: reset the RTMP ingest key of a Uiza live entity from C, C++, Go,
 //! Swift or Python, without bringing an HTTP, TLS or JSON stack.
 //!
-//! - [`core`]: the safe Rust client (settings, errors, the live-entity
+//! - `core`: the safe Rust client (settings, errors, the live-entity
 //!   model, the retry policy). No `unsafe` is allowed there.
 //! - [`ffi`]: the C ABI. All `unsafe` code lives there: pointer and string
 //!   conversion, the panic boundary and the exported functions.

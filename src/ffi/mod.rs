@@ -1,7 +1,7 @@
 //! The C ABI. Every `unsafe` line of the crate is in this module.
 //!
 //! Conventions, shared by every exported function:
-//! - each one runs inside [`boundary::guard`], so a panic becomes
+//! - each one runs inside `boundary::guard`, so a panic becomes
 //!   `UIZA_STATUS_INTERNAL` instead of unwinding into C;
 //! - NULL is accepted anywhere and rejected with a status, and every free
 //!   function accepts NULL;
