@@ -6,10 +6,9 @@
 //! queue. A job runs with no library lock held.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
@@ -17,17 +16,6 @@ use once_cell::sync::Lazy;
 pub(crate) const DEFAULT_MAX_WORKERS: u32 = 4;
 /// How long a worker waits for a job before it exits.
 pub(crate) const IDLE_EXIT: Duration = Duration::from_secs(10);
-
-/// How long a worker that just finished a job watches for the next one
-/// before it sleeps. A host that answers a callback by starting the next
-/// call (a UI loop, a chain of rotations) then finds a worker awake: one
-/// thread wake-up less per call, which is most of what an async call costs
-/// over a blocking one. Only on machines with more than one CPU, where the
-/// watching does not take the CPU from the thread it waits for.
-const SPIN: Duration = Duration::from_micros(50);
-
-/// Jobs queued, mirrored outside the lock for spinning workers to watch.
-static PENDING: AtomicUsize = AtomicUsize::new(0);
 
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -37,11 +25,7 @@ struct State {
     workers: u32,
     /// Workers waiting for a job.
     idle: u32,
-    /// Workers watching `PENDING` before they sleep.
-    spinning: u32,
     max: u32,
-    /// Whether spinning can pay off here (more than one CPU).
-    spin: bool,
 }
 
 struct Pool {
@@ -54,9 +38,7 @@ static POOL: Lazy<Pool> = Lazy::new(|| Pool {
         queue: VecDeque::new(),
         workers: 0,
         idle: 0,
-        spinning: 0,
         max: DEFAULT_MAX_WORKERS,
-        spin: thread::available_parallelism().is_ok_and(|n| n.get() > 1),
     }),
     work: Condvar::new(),
 });
@@ -89,7 +71,7 @@ pub fn live_workers() -> u32 {
 /// a thread).
 pub fn submit(job: Job) -> Result<(), Job> {
     let mut state = lock();
-    if state.idle == 0 && state.spinning == 0 && state.workers < state.max {
+    if state.idle == 0 && state.workers < state.max {
         match thread::Builder::new()
             .name("uiza-worker".into())
             .spawn(worker)
@@ -101,14 +83,8 @@ pub fn submit(job: Job) -> Result<(), Job> {
         }
     }
     state.queue.push_back(job);
-    PENDING.store(state.queue.len(), Ordering::Release);
-    // A spinning worker takes the job without a wake-up; wake a sleeper
-    // only for jobs beyond the spinners.
-    let wake = state.queue.len() > state.spinning as usize;
     drop(state);
-    if wake {
-        POOL.work.notify_one();
-    }
+    POOL.work.notify_one();
     Ok(())
 }
 
@@ -119,23 +95,12 @@ fn worker() {
             break;
         }
         if let Some(job) = state.queue.pop_front() {
-            PENDING.store(state.queue.len(), Ordering::Release);
             drop(state);
             // A job catches its own panics (the FFI layer wraps it); this is
             // the last line, so that one bad job cannot shrink the pool
             // without accounting for it.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             state = lock();
-            if state.spin {
-                state.spinning += 1;
-                drop(state);
-                let until = Instant::now() + SPIN;
-                while PENDING.load(Ordering::Acquire) == 0 && Instant::now() < until {
-                    std::hint::spin_loop();
-                }
-                state = lock();
-                state.spinning -= 1;
-            }
             continue;
         }
         state.idle += 1;
