@@ -12,31 +12,25 @@ use std::path::{Path, PathBuf};
 use support::*;
 use uiza::UizaStatus;
 
-/// Compiled once per test process: tests run in parallel threads and must
-/// not write the same binary at the same time.
-fn cpp_example() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        support::consumer::compile_cpp(
-            "reset_stream_key",
-            &[Path::new("examples/cpp/reset_stream_key.cpp")],
-            &[],
-        )
+/// examples/cpp/NAME.cpp, compiled once per test process into `bin`:
+/// tests run in parallel threads and must not write the same binary at
+/// the same time.
+fn compiled_example(bin: &'static std::sync::OnceLock<PathBuf>, name: &str) -> PathBuf {
+    bin.get_or_init(|| {
+        let source = format!("examples/cpp/{name}.cpp");
+        support::consumer::compile_cpp(name, &[Path::new(&source)], &[])
     })
     .clone()
 }
 
-/// The rotation example, compiled once per test process like the reset one.
+fn cpp_example() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    compiled_example(&BIN, "reset_stream_key")
+}
+
 fn cpp_rotate_example() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        support::consumer::compile_cpp(
-            "rotate_stream_key",
-            &[Path::new("examples/cpp/rotate_stream_key.cpp")],
-            &[],
-        )
-    })
-    .clone()
+    compiled_example(&BIN, "rotate_stream_key")
 }
 
 /// The flags of `headers_compile_as_strict_cpp17`: the checks program

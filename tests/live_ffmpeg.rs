@@ -69,24 +69,11 @@ fn ffmpeg_session_survives_a_rotation_and_only_the_new_key_gets_in() {
     assert_eq!(rig.status(), "broadcasting");
 
     // A new publish with the old key is refused...
-    let mut stale = rig.publish(&old, 5);
-    let refused = stale
-        .wait_timeout(Duration::from_secs(10))
-        .expect("the refused publisher did not exit");
-    assert!(!refused.success(), "{}", stale.log());
+    rig.assert_publish_refused(&old);
     assert!(rig.wait_publish(&old, false, Duration::from_secs(1)));
 
     // ...and one with the new key gets in.
-    let mut fresh = rig.publish(&new, 3);
-    assert!(
-        rig.ingest.wait_flowing(&new, Duration::from_secs(10)),
-        "the new key's publish never flowed:\n{}",
-        fresh.log()
-    );
-    let done = fresh
-        .wait_timeout(Duration::from_secs(10))
-        .expect("the new key's publisher did not exit");
-    assert!(done.success(), "{}", fresh.log());
+    rig.assert_publish_flows(&new, 3);
     assert_eq!(
         rig.publishes(),
         [
@@ -97,9 +84,5 @@ fn ffmpeg_session_survives_a_rotation_and_only_the_new_key_gets_in() {
     );
     assert!(session.still_running(), "the first session ended early");
     session.stop();
-    assert!(
-        started.elapsed() < TEST_BUDGET,
-        "took {:?}",
-        started.elapsed()
-    );
+    assert_within_budget(started);
 }

@@ -67,6 +67,25 @@ fn assert_log_clean(stderr: &str, stream_keys: &[&str]) {
     }
 }
 
+/// A host with a `uiza_live` service on the sandbox's seed entity, once
+/// the service holds its key; returns the host and that key.
+fn service_with_key(sb: &Sandbox) -> (ObsHost, String) {
+    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
+    obs.create_service(sb, api_key());
+    let k0 = obs.ok("wait_key 5000");
+    (obs, k0)
+}
+
+/// Quits the host: a clean exit, no libobs allocations left, and neither
+/// the API key nor `stream_keys` in its log; returns that log.
+fn quit_clean(obs: ObsHost, stream_keys: &[&str]) -> String {
+    let (leaks, status, stderr) = obs.quit();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(leaks, 0, "libobs allocations left:\n{stderr}");
+    assert_log_clean(&stderr, stream_keys);
+    stderr
+}
+
 #[test]
 fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
     if !obs_tools_present() {
@@ -146,11 +165,8 @@ fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
     // The hotkey used the current key: exactly one more PUT.
     assert_eq!(sb.stats().resets, 2);
 
-    let (leaks, status, stderr) = obs.quit();
-    assert!(status.success(), "{stderr}");
-    assert_eq!(leaks, 0, "libobs allocations left:\n{stderr}");
+    let stderr = quit_clean(obs, &[&k0, &k1, &k2]);
     assert!(stderr.contains("[uiza-obs] stream key rotated"), "{stderr}");
-    assert_log_clean(&stderr, &[&k0, &k1, &k2]);
 }
 
 #[test]
@@ -159,9 +175,7 @@ fn click_returns_at_once_while_the_api_takes_two_seconds() {
         return;
     }
     let sb = sandbox();
-    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
-    obs.create_service(&sb, api_key());
-    let k0 = obs.ok("wait_key 5000");
+    let (mut obs, k0) = service_with_key(&sb);
 
     sb.push_fault(fault(r#"{"kind":"delay","ms":2000,"method":"PUT"}"#));
     let clicked = obs.ok("click");
@@ -183,10 +197,7 @@ fn click_returns_at_once_while_the_api_takes_two_seconds() {
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
     assert_eq!(obs.ok("key"), sb.current_key(SEED_ENTITY_ID).unwrap());
 
-    let (leaks, status, stderr) = obs.quit();
-    assert!(status.success(), "{stderr}");
-    assert_eq!(leaks, 0);
-    assert_log_clean(&stderr, &[&k0]);
+    quit_clean(obs, &[&k0]);
 }
 
 #[test]
@@ -195,9 +206,7 @@ fn settings_changed_mid_rotation_still_end_with_the_current_key() {
         return;
     }
     let sb = sandbox();
-    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
-    obs.create_service(&sb, api_key());
-    let k0 = obs.ok("wait_key 5000");
+    let (mut obs, k0) = service_with_key(&sb);
 
     // The PUT is held 1.5 s; meanwhile the settings are applied again,
     // whose read answers with the key from before the rotation.
@@ -221,10 +230,7 @@ fn settings_changed_mid_rotation_still_end_with_the_current_key() {
         "the service kept the stale key {k0}"
     );
 
-    let (leaks, status, stderr) = obs.quit();
-    assert!(status.success(), "{stderr}");
-    assert_eq!(leaks, 0);
-    assert_log_clean(&stderr, &[&k0, &k1]);
+    quit_clean(obs, &[&k0, &k1]);
 }
 
 #[test]
@@ -233,9 +239,7 @@ fn an_unknown_rotation_outcome_makes_the_service_read_the_entity_again() {
         return;
     }
     let sb = sandbox();
-    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
-    obs.create_service(&sb, api_key());
-    let k0 = obs.ok("wait_key 5000");
+    let (mut obs, k0) = service_with_key(&sb);
 
     // The PUT rotates, then its connection drops; the library's read-back
     // fails too, so the outcome is unknown ("rotated": null).
@@ -260,10 +264,7 @@ fn an_unknown_rotation_outcome_makes_the_service_read_the_entity_again() {
     assert!(obs.ok("status").starts_with("Stream key loaded at "));
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
 
-    let (leaks, status, stderr) = obs.quit();
-    assert!(status.success(), "{stderr}");
-    assert_eq!(leaks, 0);
-    assert_log_clean(&stderr, &[&k0, &k1]);
+    quit_clean(obs, &[&k0, &k1]);
 }
 
 #[test]
@@ -298,10 +299,7 @@ fn static_plugin_in_the_user_layout_shows_the_api_message_for_a_wrong_key() {
     );
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
 
-    let (leaks, status, stderr) = obs.quit();
-    assert!(status.success(), "{stderr}");
-    assert_eq!(leaks, 0);
-    assert_log_clean(&stderr, &[]);
+    quit_clean(obs, &[]);
 }
 
 #[test]

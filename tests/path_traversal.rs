@@ -7,31 +7,20 @@
 mod support;
 
 use support::nginx::Nginx;
+use support::refused_ids::DOT_SEGMENT_IDS;
 use support::tools::tool_available;
 use support::*;
 use uiza::UizaStatus as S;
 
-/// Traversal forms and their relatives. Each one is refused before a byte
-/// is sent.
+/// Traversal forms and their relatives beyond `DOT_SEGMENT_IDS`. Each one
+/// is refused before a byte is sent.
 const TRAVERSALS: &[&str] = &[
-    "../x",
     "../admin",
-    "a/../../x",
-    "./x",
-    "x/..",
-    "abc/",
-    "x/./y",
-    "..;/x",
-    "a\\..\\x",
-    "%2e%2e%2fx",
     "%2E%2E/x",
-    "..%2Fadmin",
     ".%2e/x",
     "\u{2025}/x",
     "\u{ff0e}\u{ff0e}\u{ff0f}x",
     "caf\u{e9}/../x",
-    "..",
-    ".",
 ];
 
 fn front(sandbox: &Sandbox) -> Nginx {
@@ -86,7 +75,7 @@ fn no_traversal_id_reaches_another_location() {
 
     let c = TestClient::for_sandbox(&sb);
     assert_eq!(c.set_base_url(&nginx.base_url()), S::Ok);
-    for id in TRAVERSALS {
+    for id in DOT_SEGMENT_IDS.iter().chain(TRAVERSALS) {
         let out = c.reset(id);
         assert_eq!(out.status, S::InvalidArgument, "{id:?}: {}", out.json);
         assert!(

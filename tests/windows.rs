@@ -62,6 +62,15 @@ fn can_run() -> bool {
     can_build() && wine().is_some()
 }
 
+/// Wine, when this machine can also run what it builds.
+fn runnable_wine() -> Option<&'static Wine> {
+    if can_run() {
+        wine()
+    } else {
+        None
+    }
+}
+
 /// The SDK drop, made once per test process by the script users run (dev
 /// profile: the tests do not need LTO's build time).
 fn sdk() -> &'static Path {
@@ -319,6 +328,25 @@ fn ca_file(sb: &Sandbox) -> String {
     wine_path(&pem)
 }
 
+/// The stderr of a program that must have exited with 1.
+fn failed_stderr(out: &Output) -> String {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
+/// The stdout of a program that must have succeeded.
+fn succeeded_stdout(out: &Output) -> String {
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}:\n{stdout}{}",
+        out.status,
+        text(&out.stderr)
+    );
+    stdout
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -415,10 +443,9 @@ fn dll_exports_exactly_the_functions_of_the_header() {
 
 #[test]
 fn example_resets_the_key_over_http_and_https_with_a_ca_file() {
-    if !can_run() {
+    let Some(wine) = runnable_wine() else {
         return;
-    }
-    let wine = wine().unwrap();
+    };
     let sb = sandbox();
     assert_printed_current_key(&wine.example(example(), &sb, SEED_ENTITY_ID, None), &sb);
     let tls = tls_sandbox();
@@ -452,8 +479,7 @@ fn example_linked_through_uiza_def_reports_a_404_with_the_api_message() {
 
     let sb = sandbox();
     let out = wine.example(&exe, &sb, "no-such-entity", None);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = failed_stderr(&out);
     assert!(
         stderr.contains("The live entity you requested does not exist.")
             && stderr.contains("invalid_request_error")
@@ -480,15 +506,13 @@ fn root_store_turn() -> MutexGuard<'static, ()> {
 /// handshake is refused and the message says why.
 #[test]
 fn private_ca_is_refused_without_a_ca_file() {
-    if !can_run() {
+    let Some(wine) = runnable_wine() else {
         return;
-    }
-    let wine = wine().unwrap();
+    };
     let tls = tls_sandbox();
     let _turn = root_store_turn();
     let out = wine.example(example(), &tls, SEED_ENTITY_ID, None);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = failed_stderr(&out);
     assert!(
         stderr.contains("tls_error")
             && stderr.contains("invalid peer certificate")
@@ -503,10 +527,9 @@ fn private_ca_is_refused_without_a_ca_file() {
 /// library's default trust on Windows is the system store.
 #[test]
 fn a_ca_in_the_windows_root_store_is_trusted_by_default() {
-    if !can_run() {
+    let Some(wine) = runnable_wine() else {
         return;
-    }
-    let wine = wine().unwrap();
+    };
     let tool = mingw_cc(
         "cert_store",
         &["tests/windows/cert_store.c"],
@@ -548,8 +571,7 @@ fn a_ca_in_the_windows_root_store_is_trusted_by_default() {
     expect_ok("remove");
 
     let out = wine.example(example(), &tls, SEED_ENTITY_ID, None);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = failed_stderr(&out);
     assert!(stderr.contains("UnknownIssuer"), "{stderr}");
 }
 
@@ -557,10 +579,9 @@ fn a_ca_in_the_windows_root_store_is_trusted_by_default() {
 /// lists, and the program needs no uiza.dll.
 #[test]
 fn static_library_links_and_runs() {
-    if !can_run() {
+    let Some(wine) = runnable_wine() else {
         return;
-    }
-    let wine = wine().unwrap();
+    };
     let sdk = sdk();
     let native = std::fs::read_to_string(sdk.join("lib/native-static-libs.txt")).unwrap();
     let mut link = vec![sdk.join("lib/libuiza.a").display().to_string()];
@@ -608,10 +629,9 @@ fn posix_test_program(name: &str) -> PathBuf {
 /// tests/c/abi_test.c: the whole C API, and 16 threads sharing a client.
 #[test]
 fn abi_test_passes() {
-    if !can_run() {
+    let Some(wine) = runnable_wine() else {
         return;
-    }
-    let wine = wine().unwrap();
+    };
     let exe = posix_test_program("abi_test");
     let sb = sandbox();
     let out = wine.run(
@@ -624,13 +644,7 @@ fn abi_test_passes() {
         ],
         Duration::from_secs(180),
     );
-    let stdout = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}:\n{stdout}{}",
-        out.status,
-        text(&out.stderr)
-    );
+    let stdout = succeeded_stdout(&out);
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert!(sb.stats().resets >= 2 + 16 * 8);
 }
@@ -641,21 +655,14 @@ fn abi_test_passes() {
 /// on Windows).
 #[test]
 fn async_calls_call_back_once_and_rotate_once() {
-    if !can_run() {
+    let Some(wine) = runnable_wine() else {
         return;
-    }
-    let wine = wine().unwrap();
+    };
     let exe = posix_test_program("async_test");
     let fixture = AsyncFixture::start(DEFAULT_API_KEY, 50, 20, 150);
     let env: Vec<(&str, String)> = fixture.env(DEFAULT_API_KEY);
     let out = wine.run(&exe, &[], &env, Duration::from_secs(600));
-    let stdout = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}:\n{stdout}{}",
-        out.status,
-        text(&out.stderr)
-    );
+    let stdout = succeeded_stdout(&out);
     fixture.verify(&stdout);
     assert!(fixture.main.stats().faults_applied > 0);
 }

@@ -31,6 +31,15 @@ pub const APP: &str = "live";
 /// How long one live test may take, start to end.
 pub const TEST_BUDGET: Duration = Duration::from_secs(40);
 
+/// Fails when a test that started at `started` has run past `TEST_BUDGET`.
+pub fn assert_within_budget(started: Instant) {
+    assert!(
+        started.elapsed() < TEST_BUDGET,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
 // ---- tools ---------------------------------------------------------------
 
 /// `$CC`, else `cc`: the compiler `compile_c` uses.
@@ -417,6 +426,32 @@ impl LiveRig {
     /// An ffmpeg publisher of a test pattern for `seconds`, to `key`.
     pub fn publish(&self, key: &str, seconds: u32) -> Publisher {
         Publisher::start(&self.ingest.publish_url(key), seconds, &self.dir)
+    }
+
+    /// A 5 s publish with `key`, which the ingest must refuse: the
+    /// publisher exits within 10 s, unsuccessfully.
+    pub fn assert_publish_refused(&self, key: &str) {
+        let mut stale = self.publish(key, 5);
+        let refused = stale
+            .wait_timeout(Duration::from_secs(10))
+            .expect("the refused publisher did not exit");
+        assert!(!refused.success(), "{}", stale.log());
+    }
+
+    /// A publish of `seconds` with `key`, which the ingest must let in:
+    /// it flows within 10 s and the publisher exits successfully within
+    /// 10 s more.
+    pub fn assert_publish_flows(&self, key: &str, seconds: u32) {
+        let mut fresh = self.publish(key, seconds);
+        assert!(
+            self.ingest.wait_flowing(key, Duration::from_secs(10)),
+            "the new key's publish never flowed:\n{}",
+            fresh.log()
+        );
+        let done = fresh
+            .wait_timeout(Duration::from_secs(10))
+            .expect("the new key's publisher did not exit");
+        assert!(done.success(), "{}", fresh.log());
     }
 }
 

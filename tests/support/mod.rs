@@ -11,6 +11,7 @@ pub mod live;
 pub mod memory;
 pub mod nginx;
 pub mod raw_peer;
+pub mod refused_ids;
 pub mod timing;
 pub mod tools;
 
