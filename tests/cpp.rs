@@ -607,6 +607,9 @@ fn cpp_example_reports_a_timeout_without_http_status() {
 
 #[test]
 fn cpp_rotate_example_rotates_exactly_once() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let before = sb.current_key(SEED_ENTITY_ID).unwrap();
     // With the current key given.
@@ -630,6 +633,9 @@ fn cpp_rotate_example_rotates_exactly_once() {
 
 #[test]
 fn cpp_rotate_reconciles_a_hidden_rotation() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let before = sb.current_key(SEED_ENTITY_ID).unwrap();
     // The PUT is applied, then the connection dropped without an answer.
@@ -651,6 +657,9 @@ fn cpp_rotate_reconciles_a_hidden_rotation() {
 
 #[test]
 fn cpp_rotate_example_is_cancelled_by_sigint_during_a_retry_wait() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let bin = cpp_rotate_example(); // compiled before the clock starts
     let sb = sandbox();
     let key = sb.current_key(SEED_ENTITY_ID).unwrap();
@@ -704,6 +713,9 @@ fn cpp_rotate_example_is_cancelled_by_sigint_during_a_retry_wait() {
 
 #[test]
 fn cpp_async_callbacks_run_once_and_are_freed() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let before = sb.current_key(SEED_ENTITY_ID).unwrap();
     let out = run_checks(&sb, &["async", SEED_ENTITY_ID]);
@@ -733,6 +745,9 @@ fn cpp_async_callbacks_run_once_and_are_freed() {
 
 #[test]
 fn cpp_errors_say_whether_the_key_rotated() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let out = run_checks(&sb, &["sync-errors", SEED_ENTITY_ID]);
     let not_found = (UizaStatus::NotFound as i32).to_string();
@@ -765,6 +780,9 @@ fn cpp_errors_say_whether_the_key_rotated() {
 
 #[test]
 fn cpp_refusals_carry_the_librarys_messages() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let out = run_checks(&sb, &["refusals", SEED_ENTITY_ID]);
     let invalid = (UizaStatus::InvalidArgument as i32).to_string();
@@ -811,6 +829,9 @@ fn cpp_refusals_carry_the_librarys_messages() {
 
 #[test]
 fn cpp_cancel_token_stops_a_retry_wait() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let key = sb.current_key(SEED_ENTITY_ID).unwrap();
     // Both calls (async, then blocking) meet a 429 that asks for 20 s.
@@ -843,6 +864,9 @@ fn cpp_cancel_token_stops_a_retry_wait() {
 
 #[test]
 fn cpp_cancel_does_not_abandon_a_put_in_flight() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let key = sb.current_key(SEED_ENTITY_ID).unwrap();
     sb.push_fault(fault(r#"{"kind":"delay","ms":600,"method":"PUT"}"#));
@@ -857,6 +881,9 @@ fn cpp_cancel_does_not_abandon_a_put_in_flight() {
 
 #[test]
 fn cpp_client_destroyed_with_an_async_call_in_flight() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
     let sb = sandbox();
     let key = sb.current_key(SEED_ENTITY_ID).unwrap();
     sb.push_fault(fault(
