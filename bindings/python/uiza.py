@@ -369,29 +369,11 @@ def set_max_worker_threads(n, *, library=None):
                                    "invalid_argument")
 
 
-def _c_string(what, value):
-    """UTF-8 bytes for a C string. Refuses, in the binding's own words,
-    only what the library cannot see: text that is not UTF-8, and a NUL,
-    where C would cut the string short."""
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if isinstance(value, str):
-        try:
-            value = value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _invalid(f"the {what} is not valid UTF-8") from None
-    if not isinstance(value, bytes):
-        raise TypeError(f"the {what} must be str, not {type(value).__name__}")
-    if b"\0" in value:
-        raise _invalid(f"the {what} contains a NUL character")
-    return value
-
-
-def _setting_text(what, value):
-    """A str for a settings document. json.dumps escapes everything (a NUL
-    included), so the library sees the whole string and refuses it in its
-    own words; only text that is not UTF-8, which its documents cannot
-    carry, is refused here."""
+def _utf8_text(what, value):
+    """`value` (str, UTF-8 bytes or a path) as a str of valid UTF-8. Text
+    that is not UTF-8 is the one thing refused here, in the binding's own
+    words: neither a C string nor a settings document can carry it to the
+    library."""
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if isinstance(value, bytes):
@@ -406,6 +388,22 @@ def _setting_text(what, value):
     except UnicodeEncodeError:
         raise _invalid(f"the {what} is not valid UTF-8") from None
     return value
+
+
+def _c_string(what, value):
+    """UTF-8 bytes for a C string. Besides what `_utf8_text` refuses, a NUL is
+    refused here, where C would cut the string short."""
+    data = _utf8_text(what, value).encode("utf-8")
+    if b"\0" in data:
+        raise _invalid(f"the {what} contains a NUL character")
+    return data
+
+
+def _setting_text(what, value):
+    """A str for a settings document. json.dumps escapes everything (a NUL
+    included), so the library sees the whole string and refuses it in its
+    own words."""
+    return _utf8_text(what, value)
 
 
 def _milliseconds(seconds, rotated=NOT_APPLICABLE):
