@@ -605,6 +605,17 @@ fn cpp_example_reports_a_timeout_without_http_status() {
     assert!(elapsed < std::time::Duration::from_secs(6), "{elapsed:?}");
 }
 
+/// What the rotation tests start from: a sandbox and its seed entity's
+/// current key, or `None` (the test is skipped) without a C++ compiler.
+fn sandbox_and_key() -> Option<(Sandbox, String)> {
+    if !support::consumer::cxx_available() {
+        return None;
+    }
+    let sb = sandbox();
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    Some((sb, key))
+}
+
 #[test]
 fn cpp_rotate_example_rotates_exactly_once() {
     if !support::consumer::cxx_available() {
@@ -829,11 +840,9 @@ fn cpp_refusals_carry_the_librarys_messages() {
 
 #[test]
 fn cpp_cancel_token_stops_a_retry_wait() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, key)) = sandbox_and_key() else {
         return;
-    }
-    let sb = sandbox();
-    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    };
     // Both calls (async, then blocking) meet a 429 that asks for 20 s.
     sb.push_fault(fault(
         r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT","times":2}"#,
@@ -864,11 +873,9 @@ fn cpp_cancel_token_stops_a_retry_wait() {
 
 #[test]
 fn cpp_cancel_does_not_abandon_a_put_in_flight() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, key)) = sandbox_and_key() else {
         return;
-    }
-    let sb = sandbox();
-    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    };
     sb.push_fault(fault(r#"{"kind":"delay","ms":600,"method":"PUT"}"#));
     let out = run_checks(&sb, &["in-flight", SEED_ENTITY_ID, &key]);
     assert_eq!(field(&out, "in flight", "status"), "0");
@@ -881,11 +888,9 @@ fn cpp_cancel_does_not_abandon_a_put_in_flight() {
 
 #[test]
 fn cpp_client_destroyed_with_an_async_call_in_flight() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, key)) = sandbox_and_key() else {
         return;
-    }
-    let sb = sandbox();
-    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    };
     sb.push_fault(fault(
         r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
     ));
