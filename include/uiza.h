@@ -113,6 +113,29 @@ typedef enum {
 } UizaStatus;
 
 /**
+ * How much a log line matters. A callback installed with `max_level`
+ * receives every line whose level is at most `max_level`.
+ *
+ * - `UIZA_LOG_ERROR`: a call failed (its status, HTTP status, attempts
+ *   and time).
+ * - `UIZA_LOG_WARN`: something went wrong that the library handles: an
+ *   attempt that will be retried, a key reset whose outcome is unknown
+ *   and is being read back.
+ * - `UIZA_LOG_INFO`: each call's start and end, and a rotation's verdict.
+ * - `UIZA_LOG_DEBUG`: the steps of a call: name lookup, connection, TLS
+ *   handshake, each attempt and each retry wait.
+ * - `UIZA_LOG_TRACE`: fine detail: pooled connections reused, async calls
+ *   queued, worker threads starting and exiting.
+ */
+typedef enum {
+  UIZA_LOG_ERROR = 1,
+  UIZA_LOG_WARN = 2,
+  UIZA_LOG_INFO = 3,
+  UIZA_LOG_DEBUG = 4,
+  UIZA_LOG_TRACE = 5,
+} UizaLogLevel;
+
+/**
  * A cancel token: a flag that stops the calls it is given.
  *
  * Create it with `uiza_cancel_token_new()`, pass it to any number of
@@ -184,6 +207,28 @@ typedef struct UizaLiveEntity UizaLiveEntity;
  * nothing else.
  */
 typedef void (*UizaCallback)(void *user_data, UizaStatus status, const char *json);
+
+/**
+ * Receives the library's log lines: `user_data` as given to
+ * `uiza_set_log_callback()`, the line's level, and the line itself.
+ *
+ * - It runs on the thread that produced the line: the caller's thread
+ *   during a blocking call, a library worker thread during an async one.
+ *   Several threads may call it at the same time: make it thread-safe.
+ * - It never runs while the library holds a lock, so it may call any
+ *   library function. Lines that such calls produce on the same thread
+ *   while the callback runs are dropped rather than delivered
+ *   recursively.
+ * - `message` is one line of plain UTF-8 text without a trailing newline,
+ *   borrowed for the duration of the callback: copy it to keep it, and do
+ *   not free it.
+ * - No line ever holds the API key, an `Authorization` header or a
+ *   stream key: a stream key is written `live_…`, with the key elided.
+ *
+ * Keep it short (append to a buffer, hand off to a logging thread): the
+ * call that produced the line waits for it.
+ */
+typedef void (*UizaLogCallback)(void *user_data, UizaLogLevel level, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -681,6 +726,28 @@ const char *uiza_status_str(int32_t status);
  * The library's version, such as "0.2.0". Static; do not free it.
  */
 const char *uiza_version(void);
+
+/**
+ * Installs `callback` for the whole process, for lines up to `max_level`
+ * (`UIZA_LOG_ERROR` shows only failures; `UIZA_LOG_TRACE` everything).
+ * Logging is off by default; a NULL `callback` turns it off again. A
+ * `max_level` below `UIZA_LOG_ERROR` also turns it off, and one above
+ * `UIZA_LOG_TRACE` counts as `UIZA_LOG_TRACE`.
+ *
+ * While logging is off, the library's cost for it is one atomic load per
+ * place that could log.
+ *
+ * It may be called at any time, from any thread, also while calls are in
+ * flight, and also from inside the log callback. When it returns, no
+ * thread is still running the callback it replaced (except the caller's
+ * own frame, if it is called from inside that callback), so the old
+ * `user_data` may be freed at once.
+ *
+ * Safety: `callback` is NULL, or a function that may be called as
+ * described under `UizaLogCallback` with `user_data` until this function
+ * is called again.
+ */
+void uiza_set_log_callback(UizaLogCallback callback, void *user_data, UizaLogLevel max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -22,6 +22,15 @@ pub enum Method {
     Put,
 }
 
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+        })
+    }
+}
+
 /// A 2xx answer: the body as received, and its parsed form.
 #[derive(Debug)]
 pub struct Answer {

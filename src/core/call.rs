@@ -10,9 +10,11 @@ use super::attempt::{Answer, Attempt, Failure, Method};
 use super::cancel::CancelToken;
 use super::client::Snapshot;
 use super::error::Error;
+use super::log::{http_status, log, scrub};
 use super::precise_wait::abortable;
 use super::retry::backoff;
 use super::status::UizaStatus;
+use super::tcp_connect::start_exchange;
 use super::transport_error::budget_exhausted;
 
 /// How a call is bounded, beyond the client's settings.
@@ -82,6 +84,20 @@ impl<'a> Call<'a> {
         self.cancel.is_cancelled()
     }
 
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// The exchanges made so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Text from outside made safe for a log line (see `log::scrub`).
+    pub fn scrubbed<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        scrub(text, &[self.auth.to_str().unwrap_or_default()])
+    }
+
     pub fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
@@ -117,7 +133,15 @@ impl<'a> Call<'a> {
             && self.budget == self.snap.pool.budget
             && self.budget - left < AGENT_BUDGET_SLACK;
         self.attempts += 1;
-        Attempt {
+        start_exchange();
+        log!(
+            Debug,
+            "attempt {}: {method} {url}, {} ms left",
+            self.attempts,
+            left.as_millis()
+        );
+        let sent = Instant::now();
+        let result = Attempt {
             agent: &self.snap.pool.agent,
             method,
             url,
@@ -126,7 +150,32 @@ impl<'a> Call<'a> {
             request_budget: (!whole).then_some(left),
             body_limit: self.snap.settings.body_limit,
         }
-        .run()
+        .run();
+        let ms = sent.elapsed().as_secs_f64() * 1e3;
+        match &result {
+            Ok(_) => log!(Debug, "attempt {}: succeeded in {ms:.1} ms", self.attempts),
+            Err(f) => log!(
+                Debug,
+                "attempt {}: failed in {ms:.1} ms: {}{}, {}, {}: {}",
+                self.attempts,
+                f.error.status.describe(),
+                http_status(f.error.http_status),
+                if f.retryable {
+                    "retryable"
+                } else {
+                    "not retryable"
+                },
+                if f.unsent {
+                    "never sent"
+                } else if f.is_definite() {
+                    "refused by the server"
+                } else {
+                    "the server may have acted on it"
+                },
+                self.scrubbed(&f.error.message)
+            ),
+        }
+        result
     }
 
     /// Decides whether `failure` is retried and, if so, waits for it. With
@@ -134,15 +183,47 @@ impl<'a> Call<'a> {
     /// outlast the budget is not started: the caller learns the real reason
     /// (such as RATE_LIMITED) at once instead of a TIMEOUT later.
     pub fn wait_to_retry(&mut self, failure: &Failure, cancellable: bool) -> Next {
-        if !failure.retryable || self.retries >= self.snap.settings.max_retries {
+        let max = self.snap.settings.max_retries;
+        if !failure.retryable {
+            log!(Debug, "not retried: this failure is not one to retry");
             return Next::GiveUp;
         }
-        let wait = failure.retry_after.unwrap_or_else(|| backoff(self.retries));
-        if Instant::now() + wait >= self.deadline {
+        if self.retries >= max {
+            log!(Info, "not retried: all {max} retries are used");
             return Next::GiveUp;
         }
+        let (wait, why) = match failure.retry_after {
+            Some(after) => (after, "the server's Retry-After"),
+            None => (backoff(self.retries), "backoff with jitter"),
+        };
+        let left = self.remaining();
+        if wait >= left {
+            log!(
+                Info,
+                "not retried: the wait of {} ms ({why}) would outlast the {} ms left of the budget",
+                wait.as_millis(),
+                left.as_millis()
+            );
+            return Next::GiveUp;
+        }
+        log!(
+            Warn,
+            "retry {} of {max} in {} ms ({why}{})",
+            self.retries + 1,
+            wait.as_millis(),
+            if failure.retry_after.is_some() {
+                ", honoured"
+            } else {
+                ""
+            }
+        );
         if cancellable {
             if self.cancel.wait(wait) {
+                log!(
+                    Info,
+                    "cancelled during the wait before retry {}",
+                    self.retries + 1
+                );
                 return Next::Cancelled;
             }
         } else {

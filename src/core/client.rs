@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::Agent;
 
@@ -17,6 +17,7 @@ use super::attempt::Answer;
 use super::call::{Call, CallLimits};
 use super::cancel::CancelToken;
 use super::error::{Error, Rotated};
+use super::log::{elided_key, http_status, log};
 use super::request_path::EntityId;
 use super::rotation;
 use super::secret::ApiKey;
@@ -31,6 +32,17 @@ pub enum Operation<'a> {
     Reset,
     /// Exactly-once rotation away from `current_key` (`None`: read it).
     Rotate { current_key: Option<&'a str> },
+}
+
+impl Operation<'_> {
+    /// How log lines name the call.
+    fn name(&self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Reset => "reset",
+            Operation::Rotate { .. } => "rotation",
+        }
+    }
 }
 
 /// The settings and pool a call runs with, fixed when it starts.
@@ -173,7 +185,8 @@ impl Client {
 
     /// Runs one call. Errors of the calls that change a key always say
     /// whether it may have changed (`"rotated"`); one that fails before a
-    /// request is made (a bad id, say) certainly did not.
+    /// request is made (a bad id, say) certainly did not. Every error says
+    /// how many exchanges the call made and how long it ran.
     pub fn call(
         &self,
         key: &ApiKey,
@@ -181,11 +194,19 @@ impl Client {
         op: Operation<'_>,
         limits: &CallLimits,
     ) -> Result<Answer, Error> {
-        self.run(key, id, op, limits)
-            .map_err(|e| match (op, e.rotated) {
+        let started = limits.started.unwrap_or_else(Instant::now);
+        let mut attempts = 0;
+        let result = self.run(key, id, op, limits, &mut attempts);
+        let elapsed = started.elapsed();
+        let result = result.map_err(|e| {
+            let e = match (op, e.rotated) {
                 (Operation::Read, _) | (_, Rotated::No | Rotated::Unknown) => e,
                 (_, Rotated::NotApplicable) => e.with_rotated(Rotated::No),
-            })
+            };
+            e.with_diagnostics(attempts, elapsed)
+        });
+        log_outcome(op, &result, attempts, elapsed, key);
+        result
     }
 
     fn run(
@@ -194,15 +215,77 @@ impl Client {
         id: &str,
         op: Operation<'_>,
         limits: &CallLimits,
+        attempts: &mut u32,
     ) -> Result<Answer, Error> {
         let id = EntityId::parse(id)?;
         let snap = self.snapshot();
         let mut call = Call::new(&snap, key.header_value()?, limits, &self.closing)?;
         let base = &snap.settings.base_url;
-        match op {
+        log!(
+            Info,
+            "{} of live entity {}: starting at {}, budget {} ms, up to {} retries{}",
+            op.name(),
+            id.as_str(),
+            base.as_str(),
+            call.budget().as_millis(),
+            snap.settings.max_retries,
+            match limits.started {
+                Some(queued) => format!(
+                    ", after {:.1} ms queued for a worker",
+                    queued.elapsed().as_secs_f64() * 1e3
+                ),
+                None => String::new(),
+            }
+        );
+        let result = match op {
             Operation::Read => call.read(&base.entity_url(id), true),
             Operation::Reset => rotation::reset(&mut call, base, id),
             Operation::Rotate { current_key } => rotation::rotate(&mut call, base, id, current_key),
+        };
+        *attempts = call.attempts();
+        result
+    }
+}
+
+/// The one line that says how a call ended.
+fn log_outcome(
+    op: Operation<'_>,
+    result: &Result<Answer, Error>,
+    attempts: u32,
+    elapsed: Duration,
+    key: &ApiKey,
+) {
+    let ms = elapsed.as_secs_f64() * 1e3;
+    match result {
+        Ok(answer) => {
+            let key = answer.entity.ingest_key().map_or("none", elided_key);
+            log!(
+                Info,
+                "{} succeeded after {attempts} attempt(s) in {ms:.1} ms; ingest key {key}",
+                op.name()
+            );
+        }
+        Err(e) if e.status == super::status::UizaStatus::Cancelled => {
+            log!(
+                Info,
+                "{} cancelled after {attempts} attempt(s) in {ms:.1} ms",
+                op.name()
+            );
+        }
+        Err(e) => {
+            let rotated = match e.rotated {
+                Rotated::NotApplicable => "",
+                Rotated::No => "; the key is unchanged",
+                Rotated::Unknown => "; the key may have changed",
+            };
+            log!(
+                Error,
+                "{} failed after {attempts} attempt(s) in {ms:.1} ms: {}{}{rotated}: {}",
+                op.name(),
+                e.status.describe(),
+                http_status(e.http_status),
+                super::log::scrub(&e.message, &[key.for_scrubbing()])
+            );
         }
     }
 }

@@ -21,6 +21,14 @@ pub struct Error {
     /// Only in the error documents of calls that reset a key.
     #[serde(skip_serializing_if = "Rotated::is_not_applicable")]
     pub rotated: Rotated,
+    /// How many HTTP exchanges the call made (0: it failed before sending
+    /// anything). Only in the error documents of calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// How long the call ran, in milliseconds, queueing for a worker
+    /// included. Only in the error documents of calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
 }
 
 /// What a failed reset or rotation did to the key, as `"rotated"` says it.
@@ -87,6 +95,8 @@ impl Error {
             error_type: status.error_type().to_owned(),
             http_status: None,
             rotated: Rotated::NotApplicable,
+            attempts: None,
+            elapsed_ms: None,
         }
     }
 
@@ -101,6 +111,13 @@ impl Error {
     /// Records what the failed call did to the key.
     pub fn with_rotated(mut self, rotated: Rotated) -> Error {
         self.rotated = rotated;
+        self
+    }
+
+    /// Records what the call that failed did: its exchanges and its time.
+    pub fn with_diagnostics(mut self, attempts: u32, elapsed: std::time::Duration) -> Error {
+        self.attempts = Some(attempts);
+        self.elapsed_ms = Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
         self
     }
 
@@ -123,6 +140,8 @@ impl Error {
                 error_type: api.error_type,
                 http_status: Some(code),
                 rotated: Rotated::NotApplicable,
+                attempts: None,
+                elapsed_ms: None,
             },
             _ => Error::client(
                 status,
@@ -210,6 +229,17 @@ mod tests {
             .with_rotated(Rotated::Unknown)
             .to_json()
             .ends_with(r#""rotated":null}"#));
+    }
+
+    #[test]
+    fn call_diagnostics_follow_the_existing_fields() {
+        let e = Error::client(UizaStatus::Timeout, "t")
+            .with_rotated(Rotated::Unknown)
+            .with_diagnostics(3, std::time::Duration::from_micros(1_500_900));
+        assert_eq!(
+            e.to_json(),
+            r#"{"message":"t","error_type":"timeout","http_status":null,"rotated":null,"attempts":3,"elapsed_ms":1500}"#
+        );
     }
 
     #[test]

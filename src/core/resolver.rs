@@ -17,6 +17,8 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
+use super::log::{enabled, log, Level};
+
 /// How long a resolved address is reused; libcurl's default DNS cache
 /// timeout.
 const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -44,6 +46,7 @@ impl Resolver for CachingResolver {
                 .ok_or(ureq::Error::HostNotFound)?;
             let mut addrs = self.empty();
             addrs.push(addr);
+            log!(Debug, "name lookup: none needed, {addr} is an IP address");
             return Ok(addrs);
         }
         let key = match (uri.scheme_str(), uri.authority()) {
@@ -53,16 +56,44 @@ impl Resolver for CachingResolver {
         if let Ok(cache) = self.cache.read() {
             if let Some((at, addrs)) = cache.get(&key) {
                 if at.elapsed() < DNS_CACHE_TTL {
+                    log!(
+                        Debug,
+                        "name lookup of {}: cache hit, {}",
+                        authority_of(uri),
+                        listed(addrs)
+                    );
                     return Ok(addrs.clone());
                 }
             }
         }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let started = Instant::now();
+        let addrs = self.inner.resolve(uri, config, timeout).inspect_err(|e| {
+            log!(Debug, "name lookup of {} failed: {e}", authority_of(uri));
+        })?;
+        if enabled(Level::Debug) {
+            log!(
+                Debug,
+                "name lookup of {}: cache miss, resolved in {:.1} ms to {}",
+                authority_of(uri),
+                started.elapsed().as_secs_f64() * 1e3,
+                listed(&addrs)
+            );
+        }
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(key, (Instant::now(), addrs.clone()));
         }
         Ok(addrs)
     }
+}
+
+fn authority_of(uri: &Uri) -> &str {
+    uri.authority().map_or("", |a| a.as_str())
+}
+
+/// "2 addresses: [::1]:443, 127.0.0.1:443", for a log line.
+fn listed(addrs: &[SocketAddr]) -> String {
+    let all: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    format!("{} address(es): {}", addrs.len(), all.join(", "))
 }
 
 /// The socket address of a URL whose host is an IP literal (`127.0.0.1`,

@@ -13,6 +13,7 @@ use std::time::Instant;
 use super::attempt::{Answer, Failure, Method};
 use super::call::{cancelled, Call, Next};
 use super::error::{Error, Rotated};
+use super::log::log;
 use super::request_path::{BaseUrl, EntityId};
 use super::status::UizaStatus;
 
@@ -33,6 +34,12 @@ pub fn reset(call: &mut Call<'_>, base: &BaseUrl, id: EntityId<'_>) -> Result<An
             Ok(answer) => return Ok(answer),
             Err(failure) => failure,
         };
+        if !failure.is_definite() && !maybe_applied {
+            log!(
+                Warn,
+                "the reset may have been applied; a retry may replace the key again (use rotation for exactly once)"
+            );
+        }
         maybe_applied |= !failure.is_definite();
         match call.wait_to_retry(&failure, true) {
             Next::Retry => {}
@@ -55,12 +62,17 @@ pub fn rotate(
     let unchanged = |e: Error| e.with_rotated(Rotated::No);
     let current: Option<String> = match current {
         Some(key) => Some(key.to_owned()),
-        None => call
-            .read(&entity_url, true)
-            .map_err(unchanged)?
-            .entity
-            .ingest_key()
-            .map(str::to_owned),
+        None => {
+            log!(
+                Debug,
+                "reading the entity first, for the key the rotation replaces"
+            );
+            call.read(&entity_url, true)
+                .map_err(unchanged)?
+                .entity
+                .ingest_key()
+                .map(str::to_owned)
+        }
     };
     let is_new = |answer: &Answer| {
         answer
@@ -89,11 +101,37 @@ pub fn rotate(
         };
         if !failure.is_definite() {
             // The server may have applied it: only the entity can tell.
+            log!(
+                Warn,
+                "the PUT's outcome is unknown ({}): reading the entity back to learn whether the key changed",
+                failure.error.status.describe()
+            );
             match call.read(&entity_url, false) {
-                Ok(back) if is_new(&back) => return Ok(back),
-                Ok(back) if back.entity.ingest_key().is_some() => {} // not applied
-                Ok(_) => return Err(unknown(failure, "the entity read back has no ingest.key")),
-                Err(read) => return Err(unknown(failure, &read.message)),
+                Ok(back) if is_new(&back) => {
+                    log!(
+                        Info,
+                        "read-back verdict: the key changed, so the rotation happened; no retry"
+                    );
+                    return Ok(back);
+                }
+                Ok(back) if back.entity.ingest_key().is_some() => {
+                    log!(Info, "read-back verdict: the key is unchanged, so the PUT was not applied; a retry is safe");
+                }
+                Ok(_) => {
+                    log!(
+                        Warn,
+                        "read-back verdict: unknown, the entity has no ingest.key"
+                    );
+                    return Err(unknown(failure, "the entity read back has no ingest.key"));
+                }
+                Err(read) => {
+                    log!(
+                        Warn,
+                        "read-back verdict: unknown, the read failed: {}",
+                        call.scrubbed(&read.message)
+                    );
+                    return Err(unknown(failure, &read.message));
+                }
             }
         }
         // Certainly not applied: a retry cannot rotate twice.

@@ -41,6 +41,14 @@ impl ApiKey {
     }
 }
 
+impl ApiKey {
+    /// The key itself, only so that it can be found and removed from text
+    /// that came from outside (a server's message) before that is logged.
+    pub(crate) fn for_scrubbing(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(<redacted>)")

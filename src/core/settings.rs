@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use ureq::tls::{TlsConfig, TlsProvider};
-use ureq::unversioned::transport::{
-    ConnectProxyConnector, Connector, RustlsConnector, TcpConnector,
-};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 use ureq::Agent;
 
 use super::call::nonzero_budget;
@@ -17,6 +14,8 @@ use super::precise_wait::SlicedWaitConnector;
 use super::request_path::BaseUrl;
 use super::resolver::CachingResolver;
 use super::retry::DEFAULT_MAX_RETRIES;
+use super::tcp_connect::TcpConnector;
+use super::tls_connect::TlsConnector;
 use super::trust::TrustRoots;
 
 /// Sent as `User-Agent`, so that Uiza can tell this library's traffic apart.
@@ -136,10 +135,6 @@ impl SettingsChange {
 /// budget; the base URL and the retries are applied per call, so changing
 /// them keeps the pool (and its warm connections).
 pub fn build_agent(trust: &TrustRoots, budget: Duration) -> Agent {
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(trust.root_certs())
-        .build();
     let config = Agent::config_builder()
         // Statuses are ours to interpret, body included.
         .http_status_as_error(false)
@@ -157,16 +152,16 @@ pub fn build_agent(trust: &TrustRoots, budget: Duration) -> Agent {
         // the roots parsed again and a fresh session cache, so no TLS
         // resumption. The agent-level one is built once and cached.
         .timeout_global(Some(budget))
-        .tls_config(tls)
         .build();
     Agent::with_parts(
         config,
         // ureq's default chain (CONNECT proxy, TCP, rustls), with the
-        // socket waits sliced so that calls end on time.
+        // socket waits sliced so that calls end on time, and TCP and TLS
+        // done by the library's own connectors, which log what they did.
         ().chain(ConnectProxyConnector::default())
-            .chain(TcpConnector::default())
+            .chain(TcpConnector)
             .chain(SlicedWaitConnector)
-            .chain(RustlsConnector::default()),
+            .chain(TlsConnector::new(&trust.root_certs())),
         CachingResolver::default(),
     )
 }

@@ -3,6 +3,8 @@
 //! The numeric values are part of the ABI: programs in other languages are
 //! compiled against them, so a value is never renumbered or reused.
 
+use std::ffi::CStr;
+
 /// The outcome of a call.
 ///
 /// The values are stable: new statuses may be added at the end, existing
@@ -103,6 +105,34 @@ impl UizaStatus {
             UizaStatus::Internal => "internal_error",
             UizaStatus::Cancelled => "cancelled",
         }
+    }
+
+    /// A short human-readable description, such as "not found (HTTP
+    /// 404)": what `uiza_status_str` returns and log lines show.
+    pub fn description(self) -> &'static CStr {
+        use UizaStatus as S;
+        match self {
+            S::Ok => c"ok",
+            S::InvalidArgument => c"invalid argument",
+            S::BadRequest => c"bad request (HTTP 400)",
+            S::Unauthorized => c"unauthorized (HTTP 401/403)",
+            S::NotFound => c"not found (HTTP 404)",
+            S::RateLimited => c"rate limited (HTTP 429)",
+            S::ServerError => c"server error (HTTP 5xx)",
+            S::UnexpectedStatus => c"unexpected HTTP status",
+            S::Timeout => c"timed out",
+            S::ConnectionFailed => c"connection failed",
+            S::TlsFailed => c"TLS handshake or certificate verification failed",
+            S::InvalidResponse => c"invalid response",
+            S::ResponseTooLarge => c"response too large",
+            S::Internal => c"internal error",
+            S::Cancelled => c"cancelled",
+        }
+    }
+
+    /// [`UizaStatus::description`] as Rust text, for log lines.
+    pub fn describe(self) -> &'static str {
+        self.description().to_str().unwrap_or("unknown status")
     }
 
     /// The status an HTTP status code maps to once retries are used up.

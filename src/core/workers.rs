@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
+use super::log::log;
+
 /// The default bound on worker threads per process.
 pub(crate) const DEFAULT_MAX_WORKERS: u32 = 4;
 /// How long a worker waits for a job before it exits.
@@ -71,20 +73,34 @@ pub fn live_workers() -> u32 {
 /// a thread).
 pub fn submit(job: Job) -> Result<(), Job> {
     let mut state = lock();
+    let mut started = false;
     if state.idle == 0 && state.workers < state.max {
         match thread::Builder::new()
             .name("uiza-worker".into())
             .spawn(worker)
         {
-            Ok(_) => state.workers += 1,
+            Ok(_) => {
+                state.workers += 1;
+                started = true;
+            }
             Err(_) if state.workers == 0 => return Err(job),
             // The busy workers will get to it.
             Err(_) => {}
         }
     }
     state.queue.push_back(job);
+    // Read under the lock, logged after it: a log callback never runs
+    // while the library holds a lock.
+    let (queued, workers, max) = (state.queue.len(), state.workers, state.max);
     drop(state);
     POOL.work.notify_one();
+    if started {
+        log!(Trace, "worker thread started ({workers} of at most {max})");
+    }
+    log!(
+        Trace,
+        "async call queued ({queued} waiting, {workers} worker thread(s))"
+    );
     Ok(())
 }
 
@@ -115,6 +131,12 @@ fn worker() {
         }
     }
     state.workers -= 1;
+    let left = state.workers;
+    drop(state);
+    log!(
+        Trace,
+        "worker thread exiting, idle or above the bound ({left} left)"
+    );
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Library-wide functions: strings, status names, version.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::c_char;
+#[cfg(test)]
+use std::ffi::CStr;
 
 use super::boundary::guard;
 use super::c_strings::free_string;
@@ -27,30 +29,10 @@ pub unsafe extern "C" fn uiza_string_free(s: *mut c_char) {
 #[no_mangle]
 pub extern "C" fn uiza_status_str(status: i32) -> *const c_char {
     guard(c"unknown status".as_ptr(), || {
-        status_description(UizaStatus::from_i32(status)).as_ptr()
+        UizaStatus::from_i32(status)
+            .map_or(c"unknown status", UizaStatus::description)
+            .as_ptr()
     })
-}
-
-fn status_description(status: Option<UizaStatus>) -> &'static CStr {
-    use UizaStatus as S;
-    match status {
-        Some(S::Ok) => c"ok",
-        Some(S::InvalidArgument) => c"invalid argument",
-        Some(S::BadRequest) => c"bad request (HTTP 400)",
-        Some(S::Unauthorized) => c"unauthorized (HTTP 401/403)",
-        Some(S::NotFound) => c"not found (HTTP 404)",
-        Some(S::RateLimited) => c"rate limited (HTTP 429)",
-        Some(S::ServerError) => c"server error (HTTP 5xx)",
-        Some(S::UnexpectedStatus) => c"unexpected HTTP status",
-        Some(S::Timeout) => c"timed out",
-        Some(S::ConnectionFailed) => c"connection failed",
-        Some(S::TlsFailed) => c"TLS handshake or certificate verification failed",
-        Some(S::InvalidResponse) => c"invalid response",
-        Some(S::ResponseTooLarge) => c"response too large",
-        Some(S::Internal) => c"internal error",
-        Some(S::Cancelled) => c"cancelled",
-        None => c"unknown status",
-    }
 }
 
 /// The library's version, such as "0.2.0". Static; do not free it.

@@ -23,9 +23,11 @@ pub mod client;
 pub mod entity;
 pub mod error_info;
 pub mod library;
+pub mod logging;
 mod outputs;
 
 pub use cancel::UizaCancelToken;
 pub use client::UizaClient;
 pub use entity::UizaLiveEntity;
 pub use error_info::UizaError;
+pub use logging::{UizaLogCallback, UizaLogLevel};

@@ -1,0 +1,297 @@
+//! Opening TCP connections, and saying which one a request used.
+//!
+//! ureq's own TCP connector does not tell its caller which address it
+//! connected to or from, and a pooled connection is reused silently. This
+//! one connects the same way (each resolved address in turn, the time
+//! shared out so that one dead address cannot eat the whole budget) and
+//! logs each new connection with its local and remote address, and each
+//! reuse of a pooled one.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use ureq::unversioned::transport::time::Duration as UreqDuration;
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
+};
+use ureq::Timeout;
+
+use super::log::{enabled, log, Level};
+
+/// No address gets less than this, however many the name has (ureq and
+/// libcurl use the same floor).
+const MIN_PER_ADDRESS: Duration = Duration::from_millis(10);
+
+thread_local! {
+    /// Numbers the exchanges run on this thread, so that a connection can
+    /// tell the first use of an exchange from the later ones.
+    static EXCHANGE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Marks the start of an exchange on this thread: the next connection it
+/// uses is logged as new or reused. Only needed while logging is on.
+pub fn start_exchange() {
+    if enabled(Level::Debug) {
+        EXCHANGE.with(|n| n.set(n.get().wrapping_add(1)));
+    }
+}
+
+fn exchange() -> u64 {
+    EXCHANGE.with(Cell::get)
+}
+
+#[derive(Debug, Default)]
+pub struct TcpConnector;
+
+impl<In: Transport> Connector<In> for TcpConnector {
+    type Out = Either<In, TcpTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if let Some(proxied) = chained {
+            // A CONNECT proxy already opened the connection (to itself).
+            log!(Debug, "connected through the proxy's tunnel");
+            return Ok(Some(Either::A(proxied)));
+        }
+        let started = Instant::now();
+        let stream = connect_any(&details.addrs, details.timeout)?;
+        if details.config.no_delay() {
+            stream.set_nodelay(true)?;
+        }
+        let local = stream.local_addr().ok();
+        let remote = stream.peer_addr().ok();
+        log!(
+            Debug,
+            "new connection to {} from {} in {:.1} ms",
+            shown(remote),
+            shown(local),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        let config = details.config;
+        let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
+        Ok(Some(Either::B(TcpTransport {
+            stream,
+            buffers,
+            read_timeout: None,
+            write_timeout: None,
+            local,
+            remote,
+            last_exchange: exchange(),
+        })))
+    }
+}
+
+fn shown(addr: Option<SocketAddr>) -> String {
+    addr.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string())
+}
+
+/// Tries each address in turn. Address `i` of `n` gets a share of the
+/// time left that halves with each address (8/15, 4/15, 2/15, 1/15 of it
+/// for four), so the first, usually best, address gets the most. An
+/// error that concerns only one address (refused, unreachable) moves on
+/// to the next; any other ends the connect.
+fn connect_any(addrs: &[SocketAddr], timeout: NextTimeout) -> Result<TcpStream, ureq::Error> {
+    let started = Instant::now();
+    let total = timeout.not_zero().map(|t| *t);
+    let weights: f64 = (0..addrs.len()).map(|i| 0.5f64.powi(i as i32)).sum();
+    let mut last_error = None;
+    for (i, addr) in addrs.iter().enumerate() {
+        let share = total.map(|t| {
+            t.mul_f64(0.5f64.powi(i as i32) / weights)
+                .max(MIN_PER_ADDRESS)
+        });
+        let attempt = match share {
+            Some(share) => TcpStream::connect_timeout(addr, share),
+            None => TcpStream::connect(addr),
+        };
+        match attempt {
+            Ok(stream) => return Ok(stream),
+            Err(e) if only_this_address(&e) => {
+                log!(
+                    Debug,
+                    "connect to {addr} failed: {e}; trying the next address"
+                );
+                last_error = Some(ureq::Error::Io(e));
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                log!(Debug, "connect to {addr} timed out");
+                if total.is_some_and(|t| started.elapsed() >= t) {
+                    return Err(ureq::Error::Timeout(timeout.reason));
+                }
+                last_error = Some(ureq::Error::Timeout(Timeout::Connect));
+            }
+            Err(e) => {
+                log!(Debug, "connect to {addr} failed: {e}");
+                return Err(ureq::Error::Io(e));
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        ureq::Error::Io(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "the host name resolved to no address",
+        ))
+    }))
+}
+
+/// Errors after which another address of the same name may still work:
+/// this one said no, or the local stack has no route to its family (an
+/// IPv6 address on a host without IPv6, say).
+fn only_this_address(e: &io::Error) -> bool {
+    // Windows reports a blocked address family as WSAEACCES.
+    #[cfg(windows)]
+    if e.raw_os_error() == Some(10013) {
+        return true;
+    }
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::AddrNotAvailable
+    )
+}
+
+/// A TCP connection as ureq's transport: its socket, its buffers, and
+/// its addresses, which it logs when an exchange reuses it from the pool.
+pub struct TcpTransport {
+    stream: TcpStream,
+    buffers: LazyBuffers,
+    /// The socket's timeouts as last set: setting one is a system call,
+    /// and most reads and writes ask for the one already set.
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    local: Option<SocketAddr>,
+    remote: Option<SocketAddr>,
+    /// The exchange that last used it; a new one means a reuse.
+    last_exchange: u64,
+}
+
+/// The socket timeout for a wait of `timeout`: `None` waits for ever; an
+/// exhausted one fails at once, as ureq's own transport does.
+fn socket_timeout(timeout: NextTimeout) -> Result<Option<Duration>, ureq::Error> {
+    if timeout.after.is_not_happening() {
+        return Ok(None);
+    }
+    if timeout.after.is_zero() {
+        return Err(ureq::Error::Timeout(timeout.reason));
+    }
+    Ok(Some(*timeout.after))
+}
+
+/// A socket wait that timed out is ureq's timeout of that wait.
+fn timed_out(e: io::Error, timeout: NextTimeout) -> ureq::Error {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ureq::Error::Timeout(timeout.reason),
+        _ => ureq::Error::Io(e),
+    }
+}
+
+impl TcpTransport {
+    fn log_reuse(&mut self) {
+        let now = exchange();
+        if now != self.last_exchange {
+            self.last_exchange = now;
+            log!(
+                Debug,
+                "reusing the pooled connection to {} from {}",
+                shown(self.remote),
+                shown(self.local)
+            );
+        }
+    }
+}
+
+impl Transport for TcpTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if enabled(Level::Debug) {
+            self.log_reuse();
+        }
+        let wanted = socket_timeout(timeout)?;
+        if wanted != self.write_timeout {
+            self.stream.set_write_timeout(wanted)?;
+            self.write_timeout = wanted;
+        }
+        let output = &self.buffers.output()[..amount];
+        self.stream
+            .write_all(output)
+            .map_err(|e| timed_out(e, timeout))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let wanted = socket_timeout(timeout)?;
+        if wanted != self.read_timeout {
+            self.stream.set_read_timeout(wanted)?;
+            self.read_timeout = wanted;
+        }
+        let input = self.buffers.input_append_buf();
+        let amount = loop {
+            match self.stream.read(input) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other.map_err(|e| timed_out(e, timeout))?,
+            }
+        };
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    /// Whether a pooled connection is still usable: nothing waiting to be
+    /// read (a server only sends unasked when it is closing), and not
+    /// closed.
+    fn is_open(&mut self) -> bool {
+        if self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut byte = [0u8];
+        let idle =
+            matches!(self.stream.read(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        idle && self.stream.set_nonblocking(false).is_ok()
+    }
+
+    fn is_tls(&self) -> bool {
+        false
+    }
+}
+
+impl fmt::Debug for TcpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpTransport")
+            .field("remote", &self.remote)
+            .finish()
+    }
+}
+
+/// What is left of a connect timeout measured from `since`.
+pub fn left_since(
+    timeout: NextTimeout,
+    since: ureq::unversioned::transport::time::Instant,
+) -> NextTimeout {
+    use ureq::unversioned::transport::time::Instant as UreqInstant;
+    if timeout.after.is_not_happening() {
+        return timeout;
+    }
+    let elapsed = match since {
+        UreqInstant::Exact(at) => at.elapsed(),
+        _ => Duration::ZERO,
+    };
+    NextTimeout {
+        after: UreqDuration::Exact(timeout.after.saturating_sub(elapsed)),
+        ..timeout
+    }
+}
