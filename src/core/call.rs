@@ -127,7 +127,7 @@ impl<'a> Call<'a> {
         }
         // The first attempt of a call that has its whole budget, equal to
         // the pool's, runs on the agent's own config: a request-level one
-        // makes ureq rebuild the rustls config for every new connection.
+        // costs ureq a copy of the whole config, on every call's hot path.
         let whole = self.attempts == 0
             && until == self.deadline
             && self.budget == self.snap.pool.budget

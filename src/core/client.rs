@@ -53,8 +53,9 @@ pub struct Snapshot {
 
 /// The agent (connection pool) and the budget it was built with. A call
 /// whose budget equals `budget` runs its first attempt on the agent's own
-/// config: a request-level config makes ureq rebuild the rustls config for
-/// each new connection (roots parsed again, no TLS session resumption).
+/// config, sparing the common case the copy of the config that a
+/// request-level budget costs ureq. (The TLS config is the connector's,
+/// built once per pool either way, so retries resume TLS sessions too.)
 #[derive(Clone)]
 pub struct Pool {
     pub agent: Agent,

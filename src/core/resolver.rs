@@ -53,18 +53,23 @@ impl Resolver for CachingResolver {
             (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
             _ => return self.inner.resolve(uri, config, timeout),
         };
-        if let Ok(cache) = self.cache.read() {
-            if let Some((at, addrs)) = cache.get(&key) {
-                if at.elapsed() < DNS_CACHE_TTL {
-                    log!(
-                        Debug,
-                        "name lookup of {}: cache hit, {}",
-                        authority_of(uri),
-                        listed(addrs)
-                    );
-                    return Ok(addrs.clone());
-                }
-            }
+        let cached = match self.cache.read() {
+            Ok(cache) => cache
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() < DNS_CACHE_TTL)
+                .map(|(_, addrs)| addrs.clone()),
+            Err(_) => None,
+        };
+        // Logged once the lock is released: a log callback never runs
+        // under a library lock.
+        if let Some(addrs) = cached {
+            log!(
+                Debug,
+                "name lookup of {}: cache hit, {}",
+                authority_of(uri),
+                listed(&addrs)
+            );
+            return Ok(addrs);
         }
         let started = Instant::now();
         let addrs = self.inner.resolve(uri, config, timeout).inspect_err(|e| {

@@ -146,11 +146,8 @@ pub fn build_agent(trust: &TrustRoots, budget: Duration) -> Agent {
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
         .max_idle_connections_per_host(MAX_IDLE_PER_HOST)
         .max_idle_age(MAX_IDLE_AGE)
-        // A call's first attempt runs on this agent-level budget. A
-        // request-level config (as retries and per-call caps need) makes
-        // ureq rebuild the rustls ClientConfig for every new connection:
-        // the roots parsed again and a fresh session cache, so no TLS
-        // resumption. The agent-level one is built once and cached.
+        // A call's first attempt runs on this agent-level budget; only
+        // retries and per-call caps need a request-level one (see Pool).
         .timeout_global(Some(budget))
         .build();
     Agent::with_parts(
