@@ -122,10 +122,10 @@ typedef enum {
  *   attempt that will be retried, a key reset whose outcome is unknown
  *   and is being read back.
  * - `UIZA_LOG_INFO`: each call's start and end, and a rotation's verdict.
- * - `UIZA_LOG_DEBUG`: the steps of a call: name lookup, connection, TLS
- *   handshake, each attempt and each retry wait.
- * - `UIZA_LOG_TRACE`: fine detail: pooled connections reused, async calls
- *   queued, worker threads starting and exiting.
+ * - `UIZA_LOG_DEBUG`: the steps of a call: name lookup, connection (new
+ *   or reused), TLS handshake, each attempt and each retry wait.
+ * - `UIZA_LOG_TRACE`: fine detail: async calls queued, worker threads
+ *   starting and exiting.
  */
 typedef enum {
   UIZA_LOG_ERROR = 1,

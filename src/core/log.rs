@@ -22,22 +22,18 @@ use std::sync::{Arc, RwLock};
 use std::thread;
 use std::time::Duration;
 
-/// How much a log line matters, most important first. The numbers are the
-/// C enum's values.
+/// How much a log line matters, most important first: a failed call, a
+/// failure being handled (retry, read-back), a call's start and end, its
+/// steps, fine detail. The numbers are the C enum's values (see
+/// `ffi::logging::UizaLogLevel`, which documents each level for C).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Level {
-    /// A call failed.
     Error = 1,
-    /// Something went wrong that the library is handling (a retry, a
-    /// reconciliation read-back).
-    Warn = 2,
-    /// What a call is doing and how it ended.
-    Info = 3,
-    /// The steps of a call: lookup, connection, TLS, each attempt, waits.
-    Debug = 4,
-    /// Fine detail: connection reuse, worker queueing.
-    Trace = 5,
+    Warn,
+    Info,
+    Debug,
+    Trace,
 }
 
 impl Level {
