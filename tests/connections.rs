@@ -117,3 +117,33 @@ fn a_connection_opened_by_one_thread_serves_the_next() {
     }
     assert_eq!(sb.stats().connections, 1, "each thread opened its own");
 }
+
+/// IPv6: a server on `[::1]` is reached over HTTP and over HTTPS (the
+/// sandbox's certificate names `::1`), and its pooled connection reused.
+#[test]
+fn ipv6_loopback_over_http_and_https() {
+    use std::net::{Ipv6Addr, SocketAddr, TcpListener};
+    // Some containers have no IPv6 loopback at all; there is nothing to
+    // install that would add it, so this is a skip even in CI.
+    if TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_err() {
+        eprintln!(
+            "SKIP ipv6_loopback_over_http_and_https: this machine has no IPv6 loopback (::1)"
+        );
+        return;
+    }
+    for tls in [false, true] {
+        let sb = uiza_sandbox::Sandbox::start(uiza_sandbox::SandboxConfig {
+            listen: SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+            tls,
+            ..uiza_sandbox::SandboxConfig::default()
+        })
+        .expect("start an IPv6 sandbox");
+        assert!(sb.base_url().contains("://[::1]:"), "{}", sb.base_url());
+        let c = TestClient::for_sandbox(&sb);
+        for _ in 0..3 {
+            let out = c.reset(SEED_ENTITY_ID);
+            assert_eq!(out.status, S::Ok, "tls={tls}: {}", out.json);
+        }
+        assert_eq!(sb.stats().connections, 1, "tls={tls}: keep-alive over IPv6");
+    }
+}

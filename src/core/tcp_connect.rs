@@ -99,13 +99,9 @@ fn shown(addr: Option<SocketAddr>) -> String {
 fn connect_any(addrs: &[SocketAddr], timeout: NextTimeout) -> Result<TcpStream, ureq::Error> {
     let started = Instant::now();
     let total = timeout.not_zero().map(|t| *t);
-    let weights: f64 = (0..addrs.len()).map(|i| 0.5f64.powi(i as i32)).sum();
     let mut last_error = None;
     for (i, addr) in addrs.iter().enumerate() {
-        let share = total.map(|t| {
-            t.mul_f64(0.5f64.powi(i as i32) / weights)
-                .max(MIN_PER_ADDRESS)
-        });
+        let share = total.map(|t| share_of(t, i, addrs.len()));
         let attempt = match share {
             Some(share) => TcpStream::connect_timeout(addr, share),
             None => TcpStream::connect(addr),
@@ -143,6 +139,15 @@ fn connect_any(addrs: &[SocketAddr], timeout: NextTimeout) -> Result<TcpStream, 
             "the host name resolved to no address",
         ))
     }))
+}
+
+/// Address `i`'s share of `total` when there are `n`: halving shares that
+/// add up to `total`, each at least [`MIN_PER_ADDRESS`].
+fn share_of(total: Duration, i: usize, n: usize) -> Duration {
+    let weights: f64 = (0..n).map(|k| 0.5f64.powi(k as i32)).sum();
+    total
+        .mul_f64(0.5f64.powi(i as i32) / weights)
+        .max(MIN_PER_ADDRESS)
 }
 
 /// Errors after which another address of the same name may still work:
@@ -223,6 +228,7 @@ impl Transport for TcpTransport {
         if enabled(Level::Debug) {
             self.log_reuse();
         }
+        let timeout = timeout.for_write();
         let wanted = socket_timeout(timeout)?;
         if wanted != self.write_timeout {
             self.stream.set_write_timeout(wanted)?;
@@ -235,6 +241,7 @@ impl Transport for TcpTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
         let wanted = socket_timeout(timeout)?;
         if wanted != self.read_timeout {
             self.stream.set_read_timeout(wanted)?;
@@ -293,5 +300,72 @@ pub fn left_since(
     NextTimeout {
         after: UreqDuration::Exact(timeout.after.saturating_sub(elapsed)),
         ..timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, TcpListener};
+    use ureq::unversioned::transport::time::Duration as UreqDuration;
+
+    fn budget(ms: u64) -> NextTimeout {
+        NextTimeout {
+            after: UreqDuration::Exact(Duration::from_millis(ms)),
+            ..NextTimeout::default()
+        }
+    }
+
+    /// A loopback address where nothing listens: connecting is refused.
+    fn closed_port() -> SocketAddr {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    #[test]
+    fn a_refused_address_moves_on_to_the_next() {
+        let live = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addrs = [closed_port(), live.local_addr().unwrap()];
+        let stream = connect_any(&addrs, budget(5_000)).expect("the second address answers");
+        assert_eq!(stream.peer_addr().unwrap(), addrs[1]);
+    }
+
+    #[test]
+    fn every_address_refused_reports_the_refusal() {
+        let addrs = [closed_port(), closed_port()];
+        match connect_any(&addrs, budget(5_000)) {
+            Err(ureq::Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        match connect_any(&[], budget(5_000)) {
+            Err(ureq::Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused),
+            other => panic!("expected a refusal for no address, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shares_halve_and_add_up_to_the_budget() {
+        let total = Duration::from_secs(15);
+        let shares: Vec<u64> = (0..4)
+            .map(|i| share_of(total, i, 4).as_millis() as u64)
+            .collect();
+        assert_eq!(shares, [8_000, 4_000, 2_000, 1_000]);
+        assert_eq!(share_of(total, 0, 1), total);
+        assert_eq!(share_of(Duration::from_millis(15), 3, 4), MIN_PER_ADDRESS);
+    }
+
+    #[test]
+    fn no_deadline_and_an_exhausted_budget_are_handled() {
+        // With no deadline at all, each address still gets a plain connect.
+        let live = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let no_deadline = NextTimeout {
+            after: UreqDuration::NotHappening,
+            ..NextTimeout::default()
+        };
+        assert!(connect_any(&[live.local_addr().unwrap()], no_deadline).is_ok());
+        // An exhausted budget never blocks.
+        let started = Instant::now();
+        let _ = connect_any(&[closed_port()], budget(0));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }
