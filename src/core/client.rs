@@ -125,6 +125,7 @@ impl Client {
     /// Applies every setting of a validated change at once: calls started
     /// later see all of it, calls in flight none of it.
     pub fn apply(&self, change: SettingsChange) {
+        log!(Debug, "client settings changed: {}", change.describe());
         let new_agent = change.trust.is_some();
         self.update(
             |s| {

@@ -70,6 +70,34 @@ pub struct SettingsChange {
     pub trust: Option<TrustRoots>,
 }
 
+impl SettingsChange {
+    /// "base URL https://..., budget 5000 ms", for a log line. Nothing in
+    /// settings is secret: the base URL has no user info, by its rule.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(url) = &self.base_url {
+            parts.push(format!("base URL {}", url.as_str()));
+        }
+        if let Some(budget) = self.budget {
+            parts.push(format!("budget {} ms", budget.as_millis()));
+        }
+        if let Some(n) = self.max_retries {
+            parts.push(format!("up to {n} retries"));
+        }
+        if let Some(trust) = &self.trust {
+            parts.push(format!(
+                "{} CA certificate(s) added to the default roots, new connection pool",
+                trust.extra_count()
+            ));
+        }
+        if parts.is_empty() {
+            "nothing".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
 /// The settings document of `uiza_client_configure`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

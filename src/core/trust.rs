@@ -98,6 +98,11 @@ impl TrustRoots {
         Ok(TrustRoots { extra })
     }
 
+    /// How many roots the CA file added.
+    pub fn extra_count(&self) -> usize {
+        self.extra.len()
+    }
+
     pub(crate) fn root_certs(&self) -> RootCerts {
         if self.extra.is_empty() {
             return RootCerts::Specific(DEFAULT_ROOTS.clone());

@@ -58,8 +58,10 @@ fn lock() -> MutexGuard<'static, State> {
 pub fn set_max_workers(max: u32) {
     let mut state = lock();
     state.max = max.max(1);
+    let bound = state.max;
     drop(state);
     POOL.work.notify_all();
+    log!(Debug, "async worker threads bounded to {bound}");
 }
 
 /// Workers alive now (for tests that wait for the pool to empty).
