@@ -104,6 +104,17 @@ fn sandbox_and_key() -> Option<(Sandbox, String)> {
     Some((sb, key))
 }
 
+/// Runs the checks program's `mode` for the seed entity and its current
+/// key, with `fault_json` queued in the sandbox first: the sandbox, that
+/// key and the program's stdout, or `None` (the test is skipped) without a
+/// C++ compiler.
+fn checks_on_a_fault(mode: &str, fault_json: &str) -> Option<(Sandbox, String, String)> {
+    let (sb, key) = sandbox_and_key()?;
+    sb.push_fault(fault(fault_json));
+    let out = run_checks(&sb, &[mode, SEED_ENTITY_ID, &key]);
+    Some((sb, key, out))
+}
+
 /// The value of `field=` on the output line that starts with `line:`.
 fn field<'a>(stdout: &'a str, line: &str, field: &str) -> &'a str {
     let text = stdout
@@ -814,15 +825,14 @@ fn cpp_refusals_carry_the_librarys_messages() {
 
 #[test]
 fn cpp_cancel_token_stops_a_retry_wait() {
-    let Some((sb, key)) = sandbox_and_key() else {
+    let started = std::time::Instant::now();
+    // Both calls (async, then blocking) meet a 429 that asks for 20 s.
+    let Some((sb, key, out)) = checks_on_a_fault(
+        "cancel-wait",
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT","times":2}"#,
+    ) else {
         return;
     };
-    // Both calls (async, then blocking) meet a 429 that asks for 20 s.
-    sb.push_fault(fault(
-        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT","times":2}"#,
-    ));
-    let started = std::time::Instant::now();
-    let out = run_checks(&sb, &["cancel-wait", SEED_ENTITY_ID, &key]);
     let cancelled = (UizaStatus::Cancelled as i32).to_string();
     assert_eq!(field(&out, "async cancelled", "status"), cancelled);
     assert_eq!(field(&out, "async cancelled", "rotated"), "false");
@@ -847,11 +857,11 @@ fn cpp_cancel_token_stops_a_retry_wait() {
 
 #[test]
 fn cpp_cancel_does_not_abandon_a_put_in_flight() {
-    let Some((sb, key)) = sandbox_and_key() else {
+    let Some((sb, _, out)) =
+        checks_on_a_fault("in-flight", r#"{"kind":"delay","ms":600,"method":"PUT"}"#)
+    else {
         return;
     };
-    sb.push_fault(fault(r#"{"kind":"delay","ms":600,"method":"PUT"}"#));
-    let out = run_checks(&sb, &["in-flight", SEED_ENTITY_ID, &key]);
     assert_eq!(field(&out, "in flight", "status"), "0");
     assert_eq!(
         field(&out, "in flight", "key"),
@@ -862,13 +872,12 @@ fn cpp_cancel_does_not_abandon_a_put_in_flight() {
 
 #[test]
 fn cpp_client_destroyed_with_an_async_call_in_flight() {
-    let Some((sb, key)) = sandbox_and_key() else {
+    let Some((sb, _, out)) = checks_on_a_fault(
+        "free-client",
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
+    ) else {
         return;
     };
-    sb.push_fault(fault(
-        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
-    ));
-    let out = run_checks(&sb, &["free-client", SEED_ENTITY_ID, &key]);
     assert_eq!(
         field(&out, "client destroyed", "status"),
         (UizaStatus::Cancelled as i32).to_string()
