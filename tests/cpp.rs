@@ -44,12 +44,22 @@ const STRICT_FLAGS: &[&str] = &[
     "-Wnon-virtual-dtor",
 ];
 
-/// Compiled once per test process from [`BINDING_CHECKS_CPP`].
+/// Compiled once per test process from [`BINDING_CHECKS_CPP`], which
+/// includes the examples' examples/cpp/example_support.hpp.
 fn binding_checks() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let source = write_temp_file("binding_checks.cpp", BINDING_CHECKS_CPP);
-        support::consumer::compile_cpp("binding_checks", &[&source], STRICT_FLAGS)
+        let examples = format!(
+            "-I{}",
+            support::c_build::repo_root().join("examples/cpp").display()
+        );
+        let flags: Vec<&str> = STRICT_FLAGS
+            .iter()
+            .copied()
+            .chain([examples.as_str()])
+            .collect();
+        support::consumer::compile_cpp("binding_checks", &[&source], &flags)
     })
     .clone()
 }
@@ -59,13 +69,7 @@ fn binding_checks() -> PathBuf {
 fn run_checks(sb: &Sandbox, args: &[&str]) -> String {
     let bin = binding_checks();
     let started = std::time::Instant::now();
-    let out = support::tools::run_checked(
-        std::process::Command::new(bin)
-            .args(args)
-            .env("UIZA_API_KEY", DEFAULT_API_KEY)
-            .env("UIZA_BASE_URL", sb.base_url())
-            .env_remove("LD_LIBRARY_PATH"),
-    );
+    let out = support::tools::run_checked(sandbox_command(&bin, sb).args(args));
     assert!(
         out.status.success(),
         "binding_checks {args:?} failed ({}) after {:?}:\n{}",
@@ -74,6 +78,41 @@ fn run_checks(sb: &Sandbox, args: &[&str]) -> String {
         out.output()
     );
     out.stdout
+}
+
+/// `bin` with the sandbox's URL and the default API key, and without an
+/// inherited `LD_LIBRARY_PATH` that could pick another libuiza.
+fn sandbox_command(bin: &Path, sb: &Sandbox) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin);
+    cmd.env("UIZA_API_KEY", DEFAULT_API_KEY)
+        .env("UIZA_BASE_URL", sb.base_url())
+        .env_remove("LD_LIBRARY_PATH");
+    cmd
+}
+
+/// A sandbox for a test that runs a C++ program, or `None` (the test is
+/// skipped) without a C++ compiler.
+fn cpp_sandbox() -> Option<Sandbox> {
+    support::consumer::cxx_available().then(sandbox)
+}
+
+/// What the rotation tests start from: a sandbox and its seed entity's
+/// current key, or `None` (the test is skipped) without a C++ compiler.
+fn sandbox_and_key() -> Option<(Sandbox, String)> {
+    let sb = cpp_sandbox()?;
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    Some((sb, key))
+}
+
+/// Runs the checks program's `mode` for the seed entity and its current
+/// key, with `fault_json` queued in the sandbox first: the sandbox, that
+/// key and the program's stdout, or `None` (the test is skipped) without a
+/// C++ compiler.
+fn checks_on_a_fault(mode: &str, fault_json: &str) -> Option<(Sandbox, String, String)> {
+    let (sb, key) = sandbox_and_key()?;
+    sb.push_fault(fault(fault_json));
+    let out = run_checks(&sb, &[mode, SEED_ENTITY_ID, &key]);
+    Some((sb, key, out))
 }
 
 /// The value of `field=` on the output line that starts with `line:`.
@@ -112,6 +151,7 @@ const BINDING_CHECKS_CPP: &str = r#"// Checks of uiza.hpp's rotation, read, asyn
 #include <thread>
 #include <type_traits>
 
+#include "example_support.hpp"
 #include "uiza.hpp"
 
 static_assert(!std::is_copy_constructible_v<uiza::CancelToken>, "CancelToken is move-only");
@@ -135,17 +175,8 @@ void check(bool ok, const std::string &what) {
     }
 }
 
-const char *rotated_text(uiza::Rotated rotated) {
-    switch (rotated) {
-        case uiza::Rotated::no:
-            return "false";
-        case uiza::Rotated::unknown:
-            return "unknown";
-        case uiza::Rotated::not_applicable:
-            break;
-    }
-    return "n/a";
-}
+// The examples' text for the "rotated" field: false, unknown or n/a.
+using uiza_example::rotated_text;
 
 struct Outcome {
     int calls = 0;
@@ -481,10 +512,9 @@ fn headers_compile_as_strict_cpp17() {
 
 #[test]
 fn cpp_example_prints_the_new_key() {
-    if !support::consumer::cxx_available() {
+    let Some(sb) = cpp_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let before = sb.entity(SEED_ENTITY_ID).unwrap()["ingest"]["key"].clone();
     let out = support::consumer::run_example(&cpp_example(), &sb, SEED_ENTITY_ID);
     support::consumer::assert_printed_current_key(&out, &sb);
@@ -497,10 +527,9 @@ fn cpp_example_prints_the_new_key() {
 
 #[test]
 fn cpp_example_reports_a_404_as_uiza_error() {
-    if !support::consumer::cxx_available() {
+    let Some(sb) = cpp_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let id = "no-such-entity";
     // What the server says about this id, through the C API directly.
     let expected = TestClient::for_sandbox(&sb).reset(id);
@@ -521,73 +550,61 @@ fn cpp_example_reports_a_404_as_uiza_error() {
 
 #[test]
 fn cpp_example_rejects_bad_configuration_before_any_request() {
-    if !support::consumer::cxx_available() {
+    let Some(sb) = cpp_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let bin = cpp_example();
-    // An API key with a space: uiza::Client's constructor throws.
-    let out = support::tools::run_checked(
-        std::process::Command::new(&bin)
-            .arg(SEED_ENTITY_ID)
-            .env("UIZA_API_KEY", "wrong-key-must-not-leak with space")
-            .env("UIZA_BASE_URL", sb.base_url()),
-    );
-    let stderr = &out.stderr;
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    // The library's own message (uiza_client_create); run_checked made
-    // sure that the key is not in it.
-    assert!(
-        stderr.contains(": api_key must be printable ASCII without whitespace")
-            && stderr.contains("[status=1 "),
-        "{stderr}"
-    );
-
-    // A base URL that is not http(s): set_base_url throws.
-    let out = support::tools::run_checked(
-        std::process::Command::new(&bin)
-            .arg(SEED_ENTITY_ID)
-            .env("UIZA_API_KEY", DEFAULT_API_KEY)
-            .env("UIZA_BASE_URL", "ftp://example.com"),
-    );
-    let stderr = &out.stderr;
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(": base URL is invalid: the scheme must be http or https ["),
-        "{stderr}"
-    );
-
-    // A budget of 0 ms: the library refuses it.
-    let out = support::tools::run_checked(
-        std::process::Command::new(&bin)
-            .arg(SEED_ENTITY_ID)
-            .env("UIZA_API_KEY", DEFAULT_API_KEY)
-            .env("UIZA_BASE_URL", sb.base_url())
-            .env("UIZA_TIMEOUT_MS", "0"),
-    );
-    let stderr = &out.stderr;
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(": the time budget must be at least 1 ms ["),
-        "{stderr}"
-    );
+    // Each refused setting, and what stderr must say about it.
+    for (variable, value, wanted) in [
+        // An API key with a space: uiza::Client's constructor throws, with
+        // the library's own message (uiza_client_create); run_checked
+        // makes sure that the key is not in it.
+        (
+            "UIZA_API_KEY",
+            "wrong-key-must-not-leak with space",
+            &[
+                ": api_key must be printable ASCII without whitespace",
+                "[status=1 ",
+            ][..],
+        ),
+        // A base URL that is not http(s): set_base_url throws.
+        (
+            "UIZA_BASE_URL",
+            "ftp://example.com",
+            &[": base URL is invalid: the scheme must be http or https ["],
+        ),
+        // A budget of 0 ms: the library refuses it.
+        (
+            "UIZA_TIMEOUT_MS",
+            "0",
+            &[": the time budget must be at least 1 ms ["],
+        ),
+    ] {
+        let out = support::tools::run_checked(
+            sandbox_command(&bin, &sb)
+                .arg(SEED_ENTITY_ID)
+                .env(variable, value),
+        );
+        let stderr = &out.stderr;
+        assert_eq!(out.status.code(), Some(2), "{variable}: {stderr}");
+        for text in wanted {
+            assert!(stderr.contains(text), "{variable}: {stderr}");
+        }
+    }
     assert_eq!(sb.stats().api_requests, 0, "no request may be sent");
 }
 
 #[test]
 fn cpp_example_reports_a_timeout_without_http_status() {
-    if !support::consumer::cxx_available() {
+    let Some(sb) = cpp_sandbox() else {
         return;
-    }
+    };
     let bin = cpp_example(); // compiled before the clock starts
-    let sb = sandbox();
     sb.push_fault(fault(r#"{"kind":"delay","ms":10000}"#));
     let started = std::time::Instant::now();
     let out = support::tools::run_checked(
-        std::process::Command::new(bin)
+        sandbox_command(&bin, &sb)
             .arg(SEED_ENTITY_ID)
-            .env("UIZA_API_KEY", DEFAULT_API_KEY)
-            .env("UIZA_BASE_URL", sb.base_url())
             .env("UIZA_TIMEOUT_MS", "300"),
     );
     let stderr = &out.stderr;
@@ -605,31 +622,14 @@ fn cpp_example_reports_a_timeout_without_http_status() {
     assert!(elapsed < std::time::Duration::from_secs(6), "{elapsed:?}");
 }
 
-/// What the rotation tests start from: a sandbox and its seed entity's
-/// current key, or `None` (the test is skipped) without a C++ compiler.
-fn sandbox_and_key() -> Option<(Sandbox, String)> {
-    if !support::consumer::cxx_available() {
-        return None;
-    }
-    let sb = sandbox();
-    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
-    Some((sb, key))
-}
-
 #[test]
 fn cpp_rotate_example_rotates_exactly_once() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, before)) = sandbox_and_key() else {
         return;
-    }
-    let sb = sandbox();
-    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    };
     // With the current key given.
     let out = support::tools::run_checked(
-        std::process::Command::new(cpp_rotate_example())
-            .args([SEED_ENTITY_ID, &before])
-            .env("UIZA_API_KEY", DEFAULT_API_KEY)
-            .env("UIZA_BASE_URL", sb.base_url())
-            .env_remove("LD_LIBRARY_PATH"),
+        sandbox_command(&cpp_rotate_example(), &sb).args([SEED_ENTITY_ID, &before]),
     );
     support::consumer::assert_printed_current_key(&out, &sb);
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
@@ -644,19 +644,13 @@ fn cpp_rotate_example_rotates_exactly_once() {
 
 #[test]
 fn cpp_rotate_reconciles_a_hidden_rotation() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, before)) = sandbox_and_key() else {
         return;
-    }
-    let sb = sandbox();
-    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    };
     // The PUT is applied, then the connection dropped without an answer.
     sb.push_fault(fault(r#"{"kind":"apply_then_drop","method":"PUT"}"#));
     let out = support::tools::run_checked(
-        std::process::Command::new(cpp_rotate_example())
-            .args([SEED_ENTITY_ID, &before])
-            .env("UIZA_API_KEY", DEFAULT_API_KEY)
-            .env("UIZA_BASE_URL", sb.base_url())
-            .env_remove("LD_LIBRARY_PATH"),
+        sandbox_command(&cpp_rotate_example(), &sb).args([SEED_ENTITY_ID, &before]),
     );
     // The key printed is the one the sandbox now holds...
     support::consumer::assert_printed_current_key(&out, &sb);
@@ -668,20 +662,15 @@ fn cpp_rotate_reconciles_a_hidden_rotation() {
 
 #[test]
 fn cpp_rotate_example_is_cancelled_by_sigint_during_a_retry_wait() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, key)) = sandbox_and_key() else {
         return;
-    }
+    };
     let bin = cpp_rotate_example(); // compiled before the clock starts
-    let sb = sandbox();
-    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
     sb.push_fault(fault(
         r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
     ));
-    let child = std::process::Command::new(bin)
+    let child = sandbox_command(&bin, &sb)
         .args([SEED_ENTITY_ID, &key])
-        .env("UIZA_API_KEY", DEFAULT_API_KEY)
-        .env("UIZA_BASE_URL", sb.base_url())
-        .env_remove("LD_LIBRARY_PATH")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -724,11 +713,9 @@ fn cpp_rotate_example_is_cancelled_by_sigint_during_a_retry_wait() {
 
 #[test]
 fn cpp_async_callbacks_run_once_and_are_freed() {
-    if !support::consumer::cxx_available() {
+    let Some((sb, before)) = sandbox_and_key() else {
         return;
-    }
-    let sb = sandbox();
-    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    };
     let out = run_checks(&sb, &["async", SEED_ENTITY_ID]);
     let key = sb.current_key(SEED_ENTITY_ID).unwrap();
     assert_ne!(key, before);
@@ -756,10 +743,9 @@ fn cpp_async_callbacks_run_once_and_are_freed() {
 
 #[test]
 fn cpp_errors_say_whether_the_key_rotated() {
-    if !support::consumer::cxx_available() {
+    let Some(sb) = cpp_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let out = run_checks(&sb, &["sync-errors", SEED_ENTITY_ID]);
     let not_found = (UizaStatus::NotFound as i32).to_string();
     let invalid = (UizaStatus::InvalidArgument as i32).to_string();
@@ -791,10 +777,9 @@ fn cpp_errors_say_whether_the_key_rotated() {
 
 #[test]
 fn cpp_refusals_carry_the_librarys_messages() {
-    if !support::consumer::cxx_available() {
+    let Some(sb) = cpp_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let out = run_checks(&sb, &["refusals", SEED_ENTITY_ID]);
     let invalid = (UizaStatus::InvalidArgument as i32).to_string();
     for (label, rotated, message) in [
@@ -840,15 +825,14 @@ fn cpp_refusals_carry_the_librarys_messages() {
 
 #[test]
 fn cpp_cancel_token_stops_a_retry_wait() {
-    let Some((sb, key)) = sandbox_and_key() else {
+    let started = std::time::Instant::now();
+    // Both calls (async, then blocking) meet a 429 that asks for 20 s.
+    let Some((sb, key, out)) = checks_on_a_fault(
+        "cancel-wait",
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT","times":2}"#,
+    ) else {
         return;
     };
-    // Both calls (async, then blocking) meet a 429 that asks for 20 s.
-    sb.push_fault(fault(
-        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT","times":2}"#,
-    ));
-    let started = std::time::Instant::now();
-    let out = run_checks(&sb, &["cancel-wait", SEED_ENTITY_ID, &key]);
     let cancelled = (UizaStatus::Cancelled as i32).to_string();
     assert_eq!(field(&out, "async cancelled", "status"), cancelled);
     assert_eq!(field(&out, "async cancelled", "rotated"), "false");
@@ -873,11 +857,11 @@ fn cpp_cancel_token_stops_a_retry_wait() {
 
 #[test]
 fn cpp_cancel_does_not_abandon_a_put_in_flight() {
-    let Some((sb, key)) = sandbox_and_key() else {
+    let Some((sb, _, out)) =
+        checks_on_a_fault("in-flight", r#"{"kind":"delay","ms":600,"method":"PUT"}"#)
+    else {
         return;
     };
-    sb.push_fault(fault(r#"{"kind":"delay","ms":600,"method":"PUT"}"#));
-    let out = run_checks(&sb, &["in-flight", SEED_ENTITY_ID, &key]);
     assert_eq!(field(&out, "in flight", "status"), "0");
     assert_eq!(
         field(&out, "in flight", "key"),
@@ -888,13 +872,12 @@ fn cpp_cancel_does_not_abandon_a_put_in_flight() {
 
 #[test]
 fn cpp_client_destroyed_with_an_async_call_in_flight() {
-    let Some((sb, key)) = sandbox_and_key() else {
+    let Some((sb, _, out)) = checks_on_a_fault(
+        "free-client",
+        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
+    ) else {
         return;
     };
-    sb.push_fault(fault(
-        r#"{"kind":"status","status":429,"retry_after":"20","method":"PUT"}"#,
-    ));
-    let out = run_checks(&sb, &["free-client", SEED_ENTITY_ID, &key]);
     assert_eq!(
         field(&out, "client destroyed", "status"),
         (UizaStatus::Cancelled as i32).to_string()

@@ -145,6 +145,16 @@ fn ldd_available() -> bool {
     tool_available("ldd", &["--version"], "libc-bin")
 }
 
+/// What the pkg-config consumer tests need: pkg-config, a C compiler,
+/// binutils and ldd to inspect the consumer, and cargo-c to install.
+fn pkg_config_consumer_tools_available() -> bool {
+    pkg_config_available()
+        && c_compiler_available()
+        && binutils_available()
+        && ldd_available()
+        && cargo_c_available()
+}
+
 fn assert_same_file(installed: &Path, source: &str) {
     let installed_bytes = std::fs::read(installed)
         .unwrap_or_else(|e| panic!("{} was not installed: {e}", installed.display()));
@@ -213,12 +223,7 @@ fn cinstall_lays_out_a_system_library() {
 
 #[test]
 fn pkg_config_shared_consumer_runs_against_the_sandbox() {
-    if !(pkg_config_available()
-        && c_compiler_available()
-        && binutils_available()
-        && ldd_available()
-        && cargo_c_available())
-    {
+    if !pkg_config_consumer_tools_available() {
         return;
     }
     let prefix = full_prefix();
@@ -246,12 +251,7 @@ fn pkg_config_shared_consumer_runs_against_the_sandbox() {
 
 #[test]
 fn pkg_config_static_consumer_needs_no_libuiza_so() {
-    if !(pkg_config_available()
-        && c_compiler_available()
-        && binutils_available()
-        && ldd_available()
-        && cargo_c_available())
-    {
+    if !pkg_config_consumer_tools_available() {
         return;
     }
     let prefix = static_prefix();

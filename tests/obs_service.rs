@@ -19,13 +19,11 @@ const UNAUTHORIZED: &str =
     "You are unauthorized to access the requested resource. Please verify and resubmit.";
 
 fn plugin() -> &'static Plugin {
-    static P: OnceLock<Plugin> = OnceLock::new();
-    P.get_or_init(|| build_plugin("obs_service-shared", "libuiza.so", &[]))
+    shared_plugin_once("obs_service-shared")
 }
 
 fn host() -> &'static PathBuf {
-    static H: OnceLock<PathBuf> = OnceLock::new();
-    H.get_or_init(|| build_host("obs_host_service", &[]))
+    host_once("obs_host_service")
 }
 
 /// The plugin linked with the static libuiza, installed in the per-user
@@ -67,13 +65,36 @@ fn assert_log_clean(stderr: &str, stream_keys: &[&str]) {
     }
 }
 
-/// A host with a `uiza_live` service on the sandbox's seed entity, once
-/// the service holds its key; returns the host and that key.
-fn service_with_key(sb: &Sandbox) -> (ObsHost, String) {
+/// A sandbox, and a host with a `uiza_live` service on its seed entity
+/// once the service holds its key; returns them and that key, or `None`
+/// (the test is skipped) without the OBS tools.
+fn started_service() -> Option<(Sandbox, ObsHost, String)> {
+    if !obs_tools_present() {
+        return None;
+    }
+    let sb = sandbox();
     let mut obs = ObsHost::start(host(), plugin(), false, &[]);
-    obs.create_service(sb, api_key());
+    obs.create_service(&sb, api_key());
     let k0 = obs.ok("wait_key 5000");
-    (obs, k0)
+    Some((sb, obs, k0))
+}
+
+/// Waits up to 5 s for the sandbox to count `rotations` of the seed
+/// entity, then up to 5 s for the service to show the key the sandbox
+/// then holds (failing with `stuck` if it does not); returns that key.
+fn wait_rotated_key(sb: &Sandbox, obs: &mut ObsHost, rotations: u64, stuck: &str) -> String {
+    assert!(
+        wait_until(Duration::from_secs(5), || sb.rotations(SEED_ENTITY_ID)
+            == rotations),
+        "{} rotations, not {rotations}",
+        sb.rotations(SEED_ENTITY_ID)
+    );
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    assert!(
+        wait_until(Duration::from_secs(5), || obs.ok("key") == key),
+        "{stuck}"
+    );
+    key
 }
 
 /// Quits the host: a clean exit, no libobs allocations left, and neither
@@ -154,13 +175,11 @@ fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
 
     // The hotkey rotates too, through the same UI hop.
     obs.ok("hotkey");
-    assert!(wait_until(Duration::from_secs(5), || sb
-        .rotations(SEED_ENTITY_ID)
-        == 2));
-    let k2 = sb.current_key(SEED_ENTITY_ID).unwrap();
-    assert!(
-        wait_until(Duration::from_secs(5), || obs.ok("key") == k2),
-        "the hotkey's key never reached the service"
+    let k2 = wait_rotated_key(
+        &sb,
+        &mut obs,
+        2,
+        "the hotkey's key never reached the service",
     );
     // The hotkey used the current key: exactly one more PUT.
     assert_eq!(sb.stats().resets, 2);
@@ -171,11 +190,9 @@ fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
 
 #[test]
 fn click_returns_at_once_while_the_api_takes_two_seconds() {
-    if !obs_tools_present() {
+    let Some((sb, mut obs, k0)) = started_service() else {
         return;
-    }
-    let sb = sandbox();
-    let (mut obs, k0) = service_with_key(&sb);
+    };
 
     sb.push_fault(fault(r#"{"kind":"delay","ms":2000,"method":"PUT"}"#));
     let clicked = obs.ok("click");
@@ -202,11 +219,9 @@ fn click_returns_at_once_while_the_api_takes_two_seconds() {
 
 #[test]
 fn settings_changed_mid_rotation_still_end_with_the_current_key() {
-    if !obs_tools_present() {
+    let Some((sb, mut obs, k0)) = started_service() else {
         return;
-    }
-    let sb = sandbox();
-    let (mut obs, k0) = service_with_key(&sb);
+    };
 
     // The PUT is held 1.5 s; meanwhile the settings are applied again,
     // whose read answers with the key from before the rotation.
@@ -221,13 +236,11 @@ fn settings_changed_mid_rotation_still_end_with_the_current_key() {
     assert_eq!(obs.ok("wait_key 5000"), k0);
     // The rotation still happens (its PUT was sent), and the service ends
     // up with the key it produced, not the stale one.
-    assert!(wait_until(Duration::from_secs(5), || sb
-        .rotations(SEED_ENTITY_ID)
-        == 1));
-    let k1 = sb.current_key(SEED_ENTITY_ID).unwrap();
-    assert!(
-        wait_until(Duration::from_secs(5), || obs.ok("key") == k1),
-        "the service kept the stale key {k0}"
+    let k1 = wait_rotated_key(
+        &sb,
+        &mut obs,
+        1,
+        &format!("the service kept the stale key {k0}"),
     );
 
     quit_clean(obs, &[&k0, &k1]);
@@ -235,11 +248,9 @@ fn settings_changed_mid_rotation_still_end_with_the_current_key() {
 
 #[test]
 fn an_unknown_rotation_outcome_makes_the_service_read_the_entity_again() {
-    if !obs_tools_present() {
+    let Some((sb, mut obs, k0)) = started_service() else {
         return;
-    }
-    let sb = sandbox();
-    let (mut obs, k0) = service_with_key(&sb);
+    };
 
     // The PUT rotates, then its connection drops; the library's read-back
     // fails too, so the outcome is unknown ("rotated": null).

@@ -250,16 +250,22 @@ fn cancelled_before_sending_sends_nothing() {
     assert_eq!(sb.stats().api_requests, 0);
 }
 
-/// Runs `call` on a thread, cancels `token` after `after`, and returns the
-/// outcome and how long after the cancel it came back.
-fn cancel_during(
-    token: &Arc<Token>,
+/// Rotates the seed entity's key (with `current_key`, or reading it first)
+/// through a client of `sb` with a budget of `timeout_ms`, on a thread,
+/// and cancels the call's token after `after`. Returns the outcome and how
+/// long after the cancel it came back.
+fn rotate_cancelled_after(
+    sb: &Sandbox,
+    timeout_ms: u32,
+    current_key: Option<String>,
     after: Duration,
-    call: impl FnOnce(*const UizaCancelToken) -> Outcome + Send + 'static,
 ) -> (Outcome, Duration) {
+    let c = client_for(sb);
+    assert_eq!(c.set_timeout_ms(timeout_ms), S::Ok);
+    let token = Token::new();
     let t = token.clone();
     let worker = thread::spawn(move || {
-        let out = call(t.0);
+        let out = c.rotate(SEED_ENTITY_ID, current_key.as_deref(), t.0);
         (out, Instant::now())
     });
     thread::sleep(after);
@@ -271,18 +277,17 @@ fn cancel_during(
 
 #[test]
 fn cancelling_a_retry_wait_returns_at_once() {
-    let sb = Arc::new(sandbox());
-    let c = Arc::new(client_for(&sb));
-    assert_eq!(c.set_timeout_ms(30_000), S::Ok);
+    let sb = sandbox();
     // 429 is a definite failure with a long Retry-After: the call waits.
     sb.push_fault(fault(
         r#"{"kind":"status","status":429,"retry_after":"20"}"#,
     ));
-    let token = Token::new();
-    let c2 = c.clone();
-    let (out, latency) = cancel_during(&token, Duration::from_millis(300), move |t| {
-        c2.rotate(SEED_ENTITY_ID, Some("live_x"), t)
-    });
+    let (out, latency) = rotate_cancelled_after(
+        &sb,
+        30_000,
+        Some("live_x".into()),
+        Duration::from_millis(300),
+    );
     assert_eq!(out.status, S::Cancelled, "{}", out.json);
     assert_eq!(out.rotated(), Some(Some(false)));
     assert!(latency < Duration::from_millis(10), "{latency:?}");
@@ -291,18 +296,12 @@ fn cancelling_a_retry_wait_returns_at_once() {
 
 #[test]
 fn cancelling_a_read_abandons_it_mid_response() {
-    let sb = Arc::new(sandbox());
-    let c = Arc::new(client_for(&sb));
-    assert_eq!(c.set_timeout_ms(30_000), S::Ok);
+    let sb = sandbox();
     // The entity trickles in a byte every 200 ms: the read is mid-body.
     sb.push_fault(fault(
         r#"{"kind":"drip","chunk_bytes":1,"interval_ms":200}"#,
     ));
-    let token = Token::new();
-    let c2 = c.clone();
-    let (out, latency) = cancel_during(&token, Duration::from_millis(500), move |t| {
-        c2.rotate(SEED_ENTITY_ID, None, t)
-    });
+    let (out, latency) = rotate_cancelled_after(&sb, 30_000, None, Duration::from_millis(500));
     assert_eq!(out.status, S::Cancelled, "{}", out.json);
     assert!(latency < Duration::from_millis(250), "{latency:?}");
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
@@ -310,15 +309,11 @@ fn cancelling_a_read_abandons_it_mid_response() {
 
 #[test]
 fn a_put_in_flight_is_not_abandoned_and_its_key_is_returned() {
-    let sb = Arc::new(sandbox());
-    let c = Arc::new(client_for(&sb));
+    let sb = sandbox();
     let old = sb.current_key(SEED_ENTITY_ID).unwrap();
     sb.push_fault(fault(r#"{"kind":"delay","ms":600,"method":"PUT"}"#));
-    let token = Token::new();
-    let c2 = c.clone();
-    let (out, _) = cancel_during(&token, Duration::from_millis(200), move |t| {
-        c2.rotate(SEED_ENTITY_ID, Some(&old), t)
-    });
+    // The short budget of client_for, which the 600 ms delay fits in.
+    let (out, _) = rotate_cancelled_after(&sb, 3000, Some(old), Duration::from_millis(200));
     assert_eq!(
         out.status,
         S::Ok,

@@ -335,6 +335,16 @@ fn failed_stderr(out: &Output) -> String {
     stderr
 }
 
+/// Asserts that a program failed (exit status 1) with every one of `texts`
+/// in its stderr; `what` says what the message must tell.
+fn assert_failed_saying(out: &Output, texts: &[&str], what: &str) {
+    let stderr = failed_stderr(out);
+    assert!(
+        texts.iter().all(|text| stderr.contains(text)),
+        "{what}: {stderr}"
+    );
+}
+
 /// The stdout of a program that must have succeeded.
 fn succeeded_stdout(out: &Output) -> String {
     let stdout = text(&out.stdout);
@@ -479,12 +489,14 @@ fn example_linked_through_uiza_def_reports_a_404_with_the_api_message() {
 
     let sb = sandbox();
     let out = wine.example(&exe, &sb, "no-such-entity", None);
-    let stderr = failed_stderr(&out);
-    assert!(
-        stderr.contains("The live entity you requested does not exist.")
-            && stderr.contains("invalid_request_error")
-            && stderr.contains("HTTP 404"),
-        "{stderr}"
+    assert_failed_saying(
+        &out,
+        &[
+            "The live entity you requested does not exist.",
+            "invalid_request_error",
+            "HTTP 404",
+        ],
+        "the message must be the API's 404",
     );
     // And the same program still succeeds: the .def names every function.
     assert_printed_current_key(&wine.example(&exe, &sb, SEED_ENTITY_ID, None), &sb);
@@ -512,12 +524,10 @@ fn private_ca_is_refused_without_a_ca_file() {
     let tls = tls_sandbox();
     let _turn = root_store_turn();
     let out = wine.example(example(), &tls, SEED_ENTITY_ID, None);
-    let stderr = failed_stderr(&out);
-    assert!(
-        stderr.contains("tls_error")
-            && stderr.contains("invalid peer certificate")
-            && stderr.contains("UnknownIssuer"),
-        "the message must say the certificate's issuer is unknown: {stderr}"
+    assert_failed_saying(
+        &out,
+        &["tls_error", "invalid peer certificate", "UnknownIssuer"],
+        "the message must say the certificate's issuer is unknown",
     );
     assert_eq!(tls.stats().resets, 0);
 }
@@ -571,8 +581,11 @@ fn a_ca_in_the_windows_root_store_is_trusted_by_default() {
     expect_ok("remove");
 
     let out = wine.example(example(), &tls, SEED_ENTITY_ID, None);
-    let stderr = failed_stderr(&out);
-    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert_failed_saying(
+        &out,
+        &["UnknownIssuer"],
+        "the removed CA must not be trusted",
+    );
 }
 
 /// The static library links with the libraries lib/native-static-libs.txt

@@ -95,6 +95,27 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// hold keeps the client open for one call: it read-locks c.life, so that
+// Close waits for the call, and reports true; the caller then defers
+// c.life.RUnlock(). It reports false, holding nothing, once Close has run.
+func (c *Client) hold() bool {
+	c.life.RLock()
+	if c.native == nil {
+		c.life.RUnlock()
+		return false
+	}
+	return true
+}
+
+// nulByte refuses a string argument with a NUL byte: C would read it cut
+// short, and act on another entity or key. It is nil for any other string.
+func nulByte(what, s string) *Error {
+	if strings.IndexByte(s, 0) < 0 {
+		return nil
+	}
+	return invalidArgument("the " + what + " contains a NUL byte")
+}
+
 // String and GoString keep fmt from printing the API key.
 func (c *Client) String() string   { return "uiza.Client" }
 func (c *Client) GoString() string { return "&uiza.Client{}" }
@@ -167,11 +188,10 @@ func (c *Client) configure(s settings, record func()) error {
 	}
 	cdoc := C.CString(string(doc))
 	defer C.free(unsafe.Pointer(cdoc))
-	c.life.RLock()
-	defer c.life.RUnlock()
-	if c.native == nil {
+	if !c.hold() {
 		return ErrClosed
 	}
+	defer c.life.RUnlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out *C.char
@@ -208,15 +228,13 @@ func (c *Client) ResetStreamKey(ctx context.Context, id string) (*LiveEntity, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if strings.IndexByte(id, 0) >= 0 {
-		// C would see a shorter id: refuse rather than reset another entity.
-		return nil, unchanged(invalidArgument("the live entity id contains a NUL byte"))
+	if e := nulByte("live entity id", id); e != nil {
+		return nil, unchanged(e)
 	}
-	c.life.RLock()
-	defer c.life.RUnlock()
-	if c.native == nil {
+	if !c.hold() {
 		return nil, ErrClosed
 	}
+	defer c.life.RUnlock()
 	cid := C.CString(id)
 	defer C.free(unsafe.Pointer(cid))
 	var out *C.char
@@ -272,17 +290,16 @@ func (c *Client) ResetStreamKey(ctx context.Context, id string) (*LiveEntity, er
 // rotated the key returns the new key even if the context was cancelled
 // meanwhile. The client's timeout bounds the whole call.
 func (c *Client) RotateStreamKey(ctx context.Context, id, currentKey string) (*LiveEntity, error) {
-	if strings.IndexByte(id, 0) >= 0 {
-		return nil, unchanged(invalidArgument("the live entity id contains a NUL byte"))
+	if e := nulByte("live entity id", id); e != nil {
+		return nil, unchanged(e)
 	}
-	if strings.IndexByte(currentKey, 0) >= 0 {
-		return nil, unchanged(invalidArgument("the current key contains a NUL byte"))
+	if e := nulByte("current key", currentKey); e != nil {
+		return nil, unchanged(e)
 	}
-	c.life.RLock()
-	defer c.life.RUnlock()
-	if c.native == nil {
+	if !c.hold() {
 		return nil, ErrClosed
 	}
+	defer c.life.RUnlock()
 	tok := C.uiza_cancel_token_new()
 	if tok == nil {
 		return nil, unchanged(outOfMemory())
@@ -323,14 +340,13 @@ func (c *Client) RotateStreamKey(ctx context.Context, id, currentKey string) (*L
 // goroutine waits for it. Calls beyond the bound wait in a queue, their
 // budgets running.
 func (c *Client) GetLiveEntity(ctx context.Context, id string) (*LiveEntity, error) {
-	if strings.IndexByte(id, 0) >= 0 {
-		return nil, invalidArgument("the live entity id contains a NUL byte")
+	if e := nulByte("live entity id", id); e != nil {
+		return nil, e
 	}
-	c.life.RLock()
-	defer c.life.RUnlock()
-	if c.native == nil {
+	if !c.hold() {
 		return nil, ErrClosed
 	}
+	defer c.life.RUnlock()
 	tok := C.uiza_cancel_token_new()
 	if tok == nil {
 		return nil, outOfMemory()

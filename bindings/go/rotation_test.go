@@ -21,6 +21,44 @@ func rotatedOf(t *testing.T, err error) (known, rotated bool) {
 	return ue.Rotated()
 }
 
+// notRotated fails the test unless err is an *Error that knows the key is
+// unchanged: Rotated() == (true, false).
+func notRotated(t *testing.T, what string, err error) {
+	t.Helper()
+	if known, rotated := rotatedOf(t, err); !known || rotated {
+		t.Fatalf("%s: Rotated() = %v, %v; want known, false", what, known, rotated)
+	}
+}
+
+// wantRotations fails the test unless the sandbox rotated entity id's key
+// exactly want times.
+func (e sandboxEnv) wantRotations(t *testing.T, id string, want int) {
+	t.Helper()
+	if n := e.rotations(t, id); n != want {
+		t.Fatalf("%d rotations of %s, want %d", n, id, want)
+	}
+}
+
+// wantRequestsSince fails the test unless exactly want API requests
+// reached the sandbox since its APIRequests count was before; what says
+// which calls sent them.
+func (e sandboxEnv) wantRequestsSince(t *testing.T, before, want int, what string) {
+	t.Helper()
+	if n := e.stats(t).APIRequests - before; n != want {
+		t.Fatalf("%d requests sent %s, want %d", n, what, want)
+	}
+}
+
+// rotationSetup is what most rotation tests start from: the sandbox, a
+// client with opts, a fresh entity and its current key.
+func rotationSetup(t *testing.T, opts ...uiza.Option) (e sandboxEnv, c *uiza.Client, id, key string) {
+	t.Helper()
+	e = env(t)
+	c = e.client(t, opts...)
+	id = e.newEntity(t)
+	return e, c, id, e.currentKey(t, id)
+}
+
 func TestGetLiveEntityReadsWithoutRotating(t *testing.T) {
 	e := env(t)
 	c := e.client(t)
@@ -32,9 +70,7 @@ func TestGetLiveEntityReadsWithoutRotating(t *testing.T) {
 	if got.ID != id || got.Ingest.Key != e.currentKey(t, id) || got.Name != "Go test entity" {
 		t.Fatalf("entity = %+v", got)
 	}
-	if n := e.rotations(t, id); n != 0 {
-		t.Fatalf("a read rotated the key %d times", n)
-	}
+	e.wantRotations(t, id, 0) // a read does not rotate
 
 	_, err = c.GetLiveEntity(context.Background(), "no-such-entity")
 	var ue *uiza.Error
@@ -59,16 +95,11 @@ func TestGetLiveEntityReadsWithoutRotating(t *testing.T) {
 			t.Fatalf("GetLiveEntity(%q): a read's error has no \"rotated\": Rotated() = %v, %v", bad, known, rotated)
 		}
 	}
-	if n := e.stats(t).APIRequests - before; n != 0 {
-		t.Fatalf("%d requests sent for invalid ids", n)
-	}
+	e.wantRequestsSince(t, before, 0, "for invalid ids")
 }
 
 func TestRotateStreamKeyRotatesExactlyOnce(t *testing.T) {
-	e := env(t)
-	c := e.client(t)
-	id := e.newEntity(t)
-	old := e.currentKey(t, id)
+	e, c, id, old := rotationSetup(t)
 
 	before := e.stats(t).APIRequests
 	got, err := c.RotateStreamKey(context.Background(), id, old)
@@ -78,9 +109,7 @@ func TestRotateStreamKeyRotatesExactlyOnce(t *testing.T) {
 	if got.Ingest.Key == old || got.Ingest.Key != e.currentKey(t, id) {
 		t.Fatalf("key %q; old %q, sandbox %q", got.Ingest.Key, old, e.currentKey(t, id))
 	}
-	if n := e.stats(t).APIRequests - before; n != 1 {
-		t.Fatalf("%d requests, want the PUT alone", n)
-	}
+	e.wantRequestsSince(t, before, 1, "with the current key (the PUT alone)")
 
 	// "" reads the entity first.
 	before = e.stats(t).APIRequests
@@ -91,19 +120,12 @@ func TestRotateStreamKeyRotatesExactlyOnce(t *testing.T) {
 	if again.Ingest.Key == got.Ingest.Key || again.Ingest.Key != e.currentKey(t, id) {
 		t.Fatalf("key %q after %q", again.Ingest.Key, got.Ingest.Key)
 	}
-	if n := e.stats(t).APIRequests - before; n != 2 {
-		t.Fatalf("%d requests, want GET then PUT", n)
-	}
-	if n := e.rotations(t, id); n != 2 {
-		t.Fatalf("%d rotations, want 2", n)
-	}
+	e.wantRequestsSince(t, before, 2, "without a key (GET then PUT)")
+	e.wantRotations(t, id, 2)
 }
 
 func TestRotateReconcilesAHiddenRotation(t *testing.T) {
-	e := env(t)
-	c := e.client(t) // no retries: the read-back does not need them
-	id := e.newEntity(t)
-	old := e.currentKey(t, id)
+	e, c, id, old := rotationSetup(t) // no retries: the read-back does not need them
 	// The sandbox applies the PUT, then drops the connection unanswered.
 	faults := e.stats(t).FaultsApplied
 	e.fault(t, `{"kind":"apply_then_drop","method":"PUT"}`)
@@ -115,9 +137,7 @@ func TestRotateReconcilesAHiddenRotation(t *testing.T) {
 	if now == old || got.Ingest.Key != now {
 		t.Fatalf("returned %q; sandbox holds %q (old %q)", got.Ingest.Key, now, old)
 	}
-	if n := e.rotations(t, id); n != 1 {
-		t.Fatalf("%d rotations, want exactly 1", n)
-	}
+	e.wantRotations(t, id, 1)
 	if n := e.stats(t).FaultsApplied - faults; n != 1 {
 		t.Fatalf("the fault applied %d times", n)
 	}
@@ -130,29 +150,20 @@ func TestRotateDefiniteFailuresAreKnownNotRotated(t *testing.T) {
 	if !errors.Is(err, uiza.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
-	if known, rotated := rotatedOf(t, err); !known || rotated {
-		t.Fatalf("404: Rotated() = %v, %v; want known, false", known, rotated)
-	}
+	notRotated(t, "404", err)
 	before := e.stats(t).APIRequests
 	for _, args := range [][2]string{{"..", "live_x"}, {"a b", ""}, {e.EntityID, "live_\x00x"}} {
 		_, err := c.RotateStreamKey(context.Background(), args[0], args[1])
 		if !errors.Is(err, uiza.ErrInvalidArgument) {
 			t.Fatalf("RotateStreamKey(%q, %q): err = %v", args[0], args[1], err)
 		}
-		if known, rotated := rotatedOf(t, err); !known || rotated {
-			t.Fatalf("invalid argument: Rotated() = %v, %v", known, rotated)
-		}
+		notRotated(t, "invalid argument", err)
 	}
-	if n := e.stats(t).APIRequests - before; n != 0 {
-		t.Fatalf("%d requests sent for invalid arguments", n)
-	}
+	e.wantRequestsSince(t, before, 0, "for invalid arguments")
 }
 
 func TestRotateCancelledDuringRetryWait(t *testing.T) {
-	e := env(t)
-	c := e.client(t, uiza.WithMaxRetries(2)) // 30 s budget: the 20 s wait fits
-	id := e.newEntity(t)
-	old := e.currentKey(t, id)
+	e, c, id, old := rotationSetup(t, uiza.WithMaxRetries(2)) // 30 s budget: the 20 s wait fits
 	e.fault(t, `{"kind":"status","status":429,"retry_after":"20","method":"PUT"}`)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -165,9 +176,7 @@ func TestRotateCancelledDuringRetryWait(t *testing.T) {
 		errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want ErrCancelled and context.Canceled only", err)
 	}
-	if known, rotated := rotatedOf(t, err); !known || rotated {
-		t.Fatalf("Rotated() = %v, %v; want known, false", known, rotated)
-	}
+	notRotated(t, "cancelled", err)
 	// Cancelled at 300 ms, not after the 20 s wait (generous: loaded machine).
 	if elapsed > 3*time.Second {
 		t.Fatalf("returned after %v", elapsed)
@@ -193,16 +202,11 @@ func TestRotateDeadlineCancelsARetryWait(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > 3*time.Second {
 		t.Fatalf("returned after %v", elapsed)
 	}
-	if n := e.rotations(t, id); n != 0 {
-		t.Fatalf("%d rotations", n)
-	}
+	e.wantRotations(t, id, 0)
 }
 
 func TestRotateCancelledWhilePutInFlightKeepsTheNewKey(t *testing.T) {
-	e := env(t)
-	c := e.client(t)
-	id := e.newEntity(t)
-	old := e.currentKey(t, id)
+	e, c, id, old := rotationSetup(t)
 	// The sandbox holds the PUT 600 ms before rotating; cancel at 200 ms.
 	e.fault(t, `{"kind":"delay","ms":600,"method":"PUT"}`)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -219,9 +223,7 @@ func TestRotateCancelledWhilePutInFlightKeepsTheNewKey(t *testing.T) {
 	if now := e.currentKey(t, id); got.Ingest.Key != now || now == old {
 		t.Fatalf("returned %q; sandbox holds %q (old %q)", got.Ingest.Key, now, old)
 	}
-	if n := e.rotations(t, id); n != 1 {
-		t.Fatalf("%d rotations, want exactly 1", n)
-	}
+	e.wantRotations(t, id, 1)
 }
 
 func TestRotateAndGetWithADoneContextSendNothing(t *testing.T) {
@@ -236,16 +238,12 @@ func TestRotateAndGetWithADoneContextSendNothing(t *testing.T) {
 		if !errors.Is(err, uiza.ErrCancelled) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("RotateStreamKey(key %q): err = %v", key, err)
 		}
-		if known, rotated := rotatedOf(t, err); !known || rotated {
-			t.Fatalf("Rotated() = %v, %v", known, rotated)
-		}
+		notRotated(t, fmt.Sprintf("RotateStreamKey(key %q)", key), err)
 	}
 	if _, err := c.GetLiveEntity(ctx, id); !errors.Is(err, context.Canceled) {
 		t.Fatalf("GetLiveEntity: err = %v", err)
 	}
-	if n := e.stats(t).APIRequests - before; n != 0 {
-		t.Fatalf("%d requests sent for a done context", n)
-	}
+	e.wantRequestsSince(t, before, 0, "for a done context")
 }
 
 func TestGetLiveEntityCancelledMidResponse(t *testing.T) {
@@ -301,9 +299,7 @@ func TestResetErrorsSayWhetherTheKeyMayHaveRotated(t *testing.T) {
 	e := env(t)
 	c := e.client(t)
 	_, err := c.ResetStreamKey(context.Background(), "no-such-entity")
-	if known, rotated := rotatedOf(t, err); !known || rotated {
-		t.Fatalf("404: Rotated() = %v, %v; want known, false", known, rotated)
-	}
+	notRotated(t, "404", err)
 	// A connection dropped after the PUT was sent: it may have applied.
 	id := e.newEntity(t)
 	e.fault(t, `{"kind":"drop","method":"PUT"}`)

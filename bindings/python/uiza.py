@@ -589,7 +589,23 @@ def _key_arg(what, value):
 # ---------------------------------------------------------------- tokens
 
 
-class CancelToken:
+class _NativeOwner:
+    """What CancelToken and Client share as owners of one native handle in
+    ``self._handle``: use as a context manager, and a ``close()`` when
+    garbage-collected still open (``close`` is the subclass's)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            self.close()
+
+
+class CancelToken(_NativeOwner):
     """A cancel token (UizaCancelToken): pass it to
     ``Client.rotate_stream_key`` and call ``cancel()`` from another thread
     to stop the call before its next request, during its first read, or
@@ -623,16 +639,6 @@ class CancelToken:
         self._handle = self._lib.uiza_cancel_token_new()
         if not self._handle:
             raise MemoryError("uiza_cancel_token_new returned NULL")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            self.close()
 
     def __repr__(self):
         state = "closed" if self._handle is None else "open"
@@ -761,7 +767,7 @@ def _pending_calls():
 # ---------------------------------------------------------------- client
 
 
-class Client:
+class Client(_NativeOwner):
     """A client bound to one API key, with a pool of keep-alive connections.
 
     Safe to share between threads, setters included. Close it (or use it as
@@ -790,16 +796,6 @@ class Client:
         except BaseException:
             self.close()
             raise
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if getattr(self, "_handle", None):
-            self.close()
 
     def __repr__(self):  # never shows the key
         return f"<uiza.Client {'open' if self._handle else 'closed'}>"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "print_entity.h"
 #include "uiza.h"
 
 static const char *env(const char *name) {
@@ -84,17 +85,5 @@ int main(int argc, char **argv) {
         return status == UIZA_STATUS_INVALID_ARGUMENT ? 2 : 1;
     }
 
-    UizaLiveEntity *entity = NULL;
-    status = uiza_live_entity_parse(json, &entity);
-    uiza_string_free(json);
-    if (status != UIZA_STATUS_OK) {
-        fprintf(stderr, "reset_stream_key: %s\n", uiza_status_str(status));
-        return 1;
-    }
-    const char *url = uiza_live_entity_ingest_url(entity);
-    printf("live entity: %s\n", argv[1]);
-    printf("ingest url:  %s\n", url != NULL ? url : "(none)");
-    printf("ingest key:  %s\n", uiza_live_entity_ingest_key(entity));
-    uiza_live_entity_free(entity);
-    return 0;
+    return print_entity("reset_stream_key", argv[1], json);
 }

@@ -19,30 +19,12 @@
 #include <iostream>
 #include <string>
 
+#include "example_support.hpp"
 #include "uiza.hpp"
 
 namespace {
 
-std::string env(const char *name) {
-    const char *value = std::getenv(name);
-    return value != nullptr ? value : "";
-}
-
-uiza::Client configure_client() {
-    const std::string api_key = env("UIZA_API_KEY");
-    if (api_key.empty()) {
-        throw uiza::Error(UIZA_STATUS_INVALID_ARGUMENT, -1, "set UIZA_API_KEY to your Uiza API key",
-                          "invalid_argument");
-    }
-    uiza::Client client(api_key);
-    if (const std::string base_url = env("UIZA_BASE_URL"); !base_url.empty()) {
-        client.set_base_url(base_url);
-    }
-    if (const std::string ca_file = env("UIZA_CA_FILE"); !ca_file.empty()) {
-        client.set_ca_file(ca_file);
-    }
-    return client;
-}
+using uiza_example::env;
 
 uiza::LiveEntity reset(const uiza::Client &client, const std::string &id) {
     const std::string budget = env("UIZA_TIMEOUT_MS");
@@ -67,16 +49,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     try {
-        const uiza::Client client = configure_client();
-        const uiza::LiveEntity entity = reset(client, argv[1]);
-        std::cout << "live entity: " << argv[1] << '\n'
-                  << "ingest url:  " << entity.ingest_url().value_or("(none)") << '\n'
-                  << "ingest key:  " << entity.ingest_key() << '\n';
+        const uiza::Client client = uiza_example::configure_client();
+        uiza_example::print_entity(argv[1], reset(client, argv[1]));
         return 0;
     } catch (const uiza::Error &e) {
-        std::cerr << "reset_stream_key: " << e.what() << " [status=" << e.status()
-                  << " error_type=" << e.error_type() << " http_status=" << e.http_status()
-                  << "]\n";
-        return e.status() == UIZA_STATUS_INVALID_ARGUMENT ? 2 : 1;
+        return uiza_example::report_error("reset_stream_key", e);
     }
 }

@@ -23,48 +23,15 @@
 // usage or configuration error, 130 when cancelled by a signal.
 #include <signal.h>
 
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "example_support.hpp"
 #include "uiza.hpp"
 
 namespace {
-
-std::string env(const char *name) {
-    const char *value = std::getenv(name);
-    return value != nullptr ? value : "";
-}
-
-uiza::Client configure_client() {
-    const std::string api_key = env("UIZA_API_KEY");
-    if (api_key.empty()) {
-        throw uiza::Error(UIZA_STATUS_INVALID_ARGUMENT, -1, "set UIZA_API_KEY to your Uiza API key",
-                          "invalid_argument", uiza::Rotated::no);
-    }
-    uiza::Client client(api_key);
-    if (const std::string base_url = env("UIZA_BASE_URL"); !base_url.empty()) {
-        client.set_base_url(base_url);
-    }
-    if (const std::string ca_file = env("UIZA_CA_FILE"); !ca_file.empty()) {
-        client.set_ca_file(ca_file);
-    }
-    return client;
-}
-
-const char *rotated_text(uiza::Rotated rotated) {
-    switch (rotated) {
-        case uiza::Rotated::no:
-            return "false";
-        case uiza::Rotated::unknown:
-            return "unknown";
-        case uiza::Rotated::not_applicable:
-            break;
-    }
-    return "n/a";
-}
 
 /**
  * Blocks SIGINT and SIGTERM in every thread and starts one that waits for
@@ -97,19 +64,14 @@ int main(int argc, char **argv) {
     const std::optional<std::string> current_key =
         argc == 3 ? std::optional<std::string>(argv[2]) : std::nullopt;
     try {
-        const uiza::Client client = configure_client();
-        const uiza::LiveEntity entity = client.rotate_stream_key(argv[1], current_key, &token);
-        std::cout << "live entity: " << argv[1] << '\n'
-                  << "ingest url:  " << entity.ingest_url().value_or("(none)") << '\n'
-                  << "ingest key:  " << entity.ingest_key() << '\n';
+        const uiza::Client client = uiza_example::configure_client();
+        uiza_example::print_entity(argv[1],
+                                   client.rotate_stream_key(argv[1], current_key, &token));
         return 0;
     } catch (const uiza::Error &e) {
-        std::cerr << "rotate_stream_key: " << e.what() << " [status=" << e.status()
-                  << " error_type=" << e.error_type() << " http_status=" << e.http_status()
-                  << " rotated=" << rotated_text(e.rotated()) << "]\n";
-        if (e.status() == UIZA_STATUS_CANCELLED) {
-            return 130;
-        }
-        return e.status() == UIZA_STATUS_INVALID_ARGUMENT ? 2 : 1;
+        const int status = uiza_example::report_error(
+            "rotate_stream_key", e,
+            std::string(" rotated=") + uiza_example::rotated_text(e.rotated()));
+        return e.status() == UIZA_STATUS_CANCELLED ? 130 : status;
     }
 }

@@ -174,17 +174,10 @@ fn binary_prints_url_and_key_then_exits_cleanly_on_sigterm() {
         .spawn()
         .expect("spawn uiza-sandbox");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut url = String::new();
-    stdout.read_line(&mut url).unwrap();
+    let addr = read_listen_addr(&mut stdout);
     let mut key_line = String::new();
     stdout.read_line(&mut key_line).unwrap();
     assert_eq!(key_line, "api key: secret-key-1\n");
-    let addr: SocketAddr = url
-        .trim()
-        .strip_prefix("http://")
-        .expect("http URL")
-        .parse()
-        .unwrap();
     assert_ne!(addr.port(), 0);
 
     for key in ["secret-key-1", "secret-key-2"] {
@@ -196,11 +189,7 @@ fn binary_prints_url_and_key_then_exits_cleanly_on_sigterm() {
     send(conn.get_mut(), "PUT", RESET_PATH, Some("secret-wrong-key"));
     assert_eq!(read_response(&mut conn).unwrap().unwrap().status, 401);
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(sigterm(&child));
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
@@ -47,31 +47,27 @@ fn post_form(addr: SocketAddr, path: &str, body: &str) -> Resp {
     read_response(&mut conn).unwrap().expect("an answer")
 }
 
-fn publish(sb: &Sandbox, client: u32, key: &str) -> u16 {
+/// nginx-rtmp's `call` for connection `client` to the sandbox's `hook`
+/// (`/__ingest/<hook>`); the answer's status.
+fn callback(sb: &Sandbox, hook: &str, call: &str, client: u32, key: &str) -> u16 {
     post_form(
         sb.addr(),
-        "/__ingest/on_publish",
-        &form("publish", client, key),
+        &format!("/__ingest/{hook}"),
+        &form(call, client, key),
     )
     .status
+}
+
+fn publish(sb: &Sandbox, client: u32, key: &str) -> u16 {
+    callback(sb, "on_publish", "publish", client, key)
 }
 
 fn update(sb: &Sandbox, client: u32, key: &str) -> u16 {
-    post_form(
-        sb.addr(),
-        "/__ingest/on_update",
-        &form("update_publish", client, key),
-    )
-    .status
+    callback(sb, "on_update", "update_publish", client, key)
 }
 
 fn publish_done(sb: &Sandbox, client: u32, key: &str) -> u16 {
-    post_form(
-        sb.addr(),
-        "/__ingest/on_publish_done",
-        &form("publish_done", client, key),
-    )
-    .status
+    callback(sb, "on_publish_done", "publish_done", client, key)
 }
 
 fn key(sb: &Sandbox) -> String {
@@ -345,15 +341,7 @@ fn binary_takes_ingest_url_and_policy() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn uiza-sandbox");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut url = String::new();
-    stdout.read_line(&mut url).unwrap();
-    let addr: SocketAddr = url
-        .trim()
-        .strip_prefix("http://")
-        .expect("http URL")
-        .parse()
-        .unwrap();
+    let addr = read_listen_addr(&mut BufReader::new(child.stdout.take().unwrap()));
 
     let entity = admin_get(addr, &format!("/__admin/entities/{SEED_ENTITY_ID}")).json();
     assert_eq!(entity["ingest"]["url"], INGEST_URL);
@@ -380,8 +368,6 @@ fn binary_takes_ingest_url_and_policy() {
         .collect();
     assert_eq!(calls, [("publish", true), ("update", false)]);
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    let _ = sigterm(&child);
     assert!(child.wait().unwrap().success());
 }

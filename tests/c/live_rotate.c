@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The example's printing, found relative to this file (no -I needed). */
+#include "../../examples/c/print_entity.h"
 #include "uiza.h"
 
 int main(int argc, char **argv) {
@@ -51,16 +53,5 @@ int main(int argc, char **argv) {
         return status == UIZA_STATUS_INVALID_ARGUMENT ? 2 : 1;
     }
 
-    UizaLiveEntity *entity = NULL;
-    status = uiza_live_entity_parse(json, &entity);
-    uiza_string_free(json);
-    if (status != UIZA_STATUS_OK) {
-        fprintf(stderr, "live_rotate: %s\n", uiza_status_str(status));
-        return 1;
-    }
-    const char *url = uiza_live_entity_ingest_url(entity);
-    printf("ingest url:  %s\n", url != NULL ? url : "(none)");
-    printf("ingest key:  %s\n", uiza_live_entity_ingest_key(entity));
-    uiza_live_entity_free(entity);
-    return 0;
+    return print_entity("live_rotate", NULL, json);
 }

@@ -19,7 +19,7 @@ use uiza_sandbox::{IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY, SEED_E
 
 use super::c_build::{compile_c, lib_dir, profile_dir, repo_root};
 use super::tools::describe;
-use super::tools::{path_available, pkg_config_available, tool_available};
+use super::tools::{c_compiler_available, path_available, pkg_config_available, tool_available};
 
 /// Where the obs-studio package puts OBS's own plugins and their data.
 pub const OBS_PLUGINS_DIR: &str = "/usr/lib/x86_64-linux-gnu/obs-plugins";
@@ -42,15 +42,10 @@ pub fn assert_within_budget(started: Instant) {
 
 // ---- tools ---------------------------------------------------------------
 
-/// `$CC`, else `cc`: the compiler `compile_c` uses.
-pub fn c_compiler() -> String {
-    std::env::var("CC").unwrap_or_else(|_| "cc".to_owned())
-}
-
 /// What building and hosting the plugin needs: a C compiler, cmake,
 /// libobs-dev, OBS's plugins (obs-studio), xvfb-run and xauth.
 pub fn obs_tools_present() -> bool {
-    tool_available(&c_compiler(), &["--version"], "gcc")
+    c_compiler_available()
         && tool_available("cmake", &["--version"], "cmake")
         && pkg_config_available("libobs", "libobs-dev")
         && path_available(OBS_PLUGINS_DIR, "obs-studio")
@@ -180,15 +175,10 @@ impl RtmpIngest {
             ),
             None => String::new(),
         };
+        let main = super::nginx::foreground_main(dir, "info", 128);
         let conf = format!(
             "load_module {RTMP_MODULE};
-worker_processes 1;
-daemon off;
-master_process off;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 128; }}
-rtmp {{
+{main}rtmp {{
     server {{
         listen 127.0.0.1:{rtmp_port};
         application {APP} {{
@@ -407,6 +397,19 @@ impl LiveRig {
             .collect()
     }
 
+    /// Asserts the `on_publish` calls around one rotation: the session of
+    /// `old` let in, a later publish of `old` refused, one of `new` let in.
+    pub fn assert_publishes_old_refused_new_admitted(&self, old: &str, new: &str) {
+        assert_eq!(
+            self.publishes(),
+            [
+                (old.to_owned(), true),
+                (old.to_owned(), false),
+                (new.to_owned(), true)
+            ]
+        );
+    }
+
     /// Waits up to `limit` for an `on_publish` of `key` with that outcome.
     pub fn wait_publish(&self, key: &str, allowed: bool, limit: Duration) -> bool {
         let until = Instant::now() + limit;
@@ -614,6 +617,21 @@ fn libobs_flags() -> Vec<String> {
         .split_whitespace()
         .map(str::to_owned)
         .collect()
+}
+
+/// The plugin linked with the shared libuiza, built once per test process
+/// as `variant`: a test binary uses one variant, of its own (see
+/// `build_plugin`).
+pub fn shared_plugin_once(variant: &str) -> &'static Plugin {
+    static PLUGIN: std::sync::OnceLock<Plugin> = std::sync::OnceLock::new();
+    PLUGIN.get_or_init(|| build_plugin(variant, "libuiza.so", &[]))
+}
+
+/// The host program, built once per test process as `name`: a test
+/// binary uses one name, of its own.
+pub fn host_once(name: &str) -> &'static PathBuf {
+    static HOST: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| build_host(name, &[]))
 }
 
 /// Compiles `tests/c/obs_host.c` as `target/<profile>/c/<name>`.

@@ -122,16 +122,27 @@ impl Drop for Nginx {
     }
 }
 
-fn config(dir: &std::path::Path, port: u16, server_body: &str) -> String {
-    let dir = dir.display().to_string();
+/// The main context of a config for an nginx that a test runs alone in
+/// the foreground: one process (no daemon, no master, one worker), its pid
+/// file and error log (at `log_level`) in `dir`.
+pub fn foreground_main(dir: &std::path::Path, log_level: &str, worker_connections: u32) -> String {
+    let dir = dir.display();
     format!(
         "worker_processes 1;
 daemon off;
 master_process off;
 pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
+error_log {dir}/error.log {log_level};
+events {{ worker_connections {worker_connections}; }}
+"
+    )
+}
+
+fn config(dir: &std::path::Path, port: u16, server_body: &str) -> String {
+    let main = foreground_main(dir, "warn", 64);
+    let dir = dir.display().to_string();
+    format!(
+        "{main}http {{
     log_format probe '$status $uri';
     access_log {dir}/access.log probe;
     client_body_temp_path {dir}/body;

@@ -18,6 +18,28 @@ pub const BODY_401: &str = "{\n \"message\": \"You are unauthorized to access th
 pub const BODY_404: &str = "{\n \"message\": \"The live entity you requested does not exist.\",\n \"error_type\": \"invalid_request_error\"\n}";
 pub const BODY_500: &str = "{\n \"message\": \"An unexpected error occurred on Uiza's end.\",\n \"error_type\": \"api_error\"\n}";
 
+/// The address of the `http://ADDR` line that the uiza-sandbox binary
+/// prints first on `stdout`.
+pub fn read_listen_addr<R: BufRead>(stdout: &mut R) -> SocketAddr {
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    url.trim()
+        .strip_prefix("http://")
+        .expect("http URL")
+        .parse()
+        .unwrap()
+}
+
+/// Sends SIGTERM to a uiza-sandbox binary (through kill(1)); whether the
+/// signal was sent.
+pub fn sigterm(child: &std::process::Child) -> bool {
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success()
+}
+
 pub fn start() -> Sandbox {
     Sandbox::start(SandboxConfig::default()).expect("sandbox starts")
 }
