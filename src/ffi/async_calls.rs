@@ -216,38 +216,40 @@ mod tests {
         unsafe {
             let client = uiza_client_new(c"uap-test-key".as_ptr());
             let token = uiza_cancel_token_new();
-            // Refused calls never call back.
-            assert_eq!(
-                uiza_client_rotate_stream_key_async(
-                    client,
-                    c"e".as_ptr(),
-                    ptr::null(),
-                    token,
-                    None,
-                    user_data
-                ),
-                UizaStatus::InvalidArgument
-            );
-            assert_eq!(
-                uiza_client_get_live_entity_async(
-                    ptr::null_mut(),
-                    c"e".as_ptr(),
-                    token,
-                    Some(record),
-                    user_data
-                ),
-                UizaStatus::InvalidArgument
-            );
-            assert_eq!(
-                uiza_client_get_live_entity_async(
-                    client,
-                    c"a/b".as_ptr(),
-                    token,
-                    Some(record),
-                    user_data
-                ),
-                UizaStatus::InvalidArgument
-            );
+            // Refused calls never call back: no callback, no client, a bad id.
+            let refused: [&dyn Fn() -> UizaStatus; 3] = [
+                &|| {
+                    uiza_client_rotate_stream_key_async(
+                        client,
+                        c"e".as_ptr(),
+                        ptr::null(),
+                        token,
+                        None,
+                        user_data,
+                    )
+                },
+                &|| {
+                    uiza_client_get_live_entity_async(
+                        ptr::null_mut(),
+                        c"e".as_ptr(),
+                        token,
+                        Some(record),
+                        user_data,
+                    )
+                },
+                &|| {
+                    uiza_client_get_live_entity_async(
+                        client,
+                        c"a/b".as_ptr(),
+                        token,
+                        Some(record),
+                        user_data,
+                    )
+                },
+            ];
+            for call in refused {
+                assert_eq!(call(), UizaStatus::InvalidArgument);
+            }
             uiza_cancel_token_cancel(token);
             assert_eq!(
                 uiza_client_rotate_stream_key_async(
