@@ -475,44 +475,30 @@ fn fault_paths(checker: Checker) {
     assert_eq!(sb.stats().faults_applied, 12, "{:?}", sb.stats());
 }
 
-#[test]
-fn valgrind_abi_test() {
-    abi_test(Checker::Valgrind);
+/// One test per program and checker, so that the slow runs go in
+/// parallel and each failure names its program and checker.
+macro_rules! checked_tests {
+    ($($name:ident: $program:ident under $checker:ident;)+) => {
+        $(
+            #[test]
+            fn $name() {
+                $program(Checker::$checker);
+            }
+        )+
+    };
 }
 
-#[test]
-fn valgrind_async_test() {
-    async_test(Checker::Valgrind);
-}
-
-#[test]
-fn asan_ubsan_async_test() {
-    async_test(Checker::Asan);
-}
-
-#[test]
-fn valgrind_example() {
-    example(Checker::Valgrind);
-}
-
-#[test]
-fn valgrind_fault_paths() {
-    fault_paths(Checker::Valgrind);
-}
-
-#[test]
-fn asan_ubsan_abi_test() {
-    abi_test(Checker::Asan);
-}
-
-#[test]
-fn asan_ubsan_example() {
-    example(Checker::Asan);
-}
-
-#[test]
-fn asan_ubsan_fault_paths() {
-    fault_paths(Checker::Asan);
+checked_tests! {
+    valgrind_abi_test: abi_test under Valgrind;
+    valgrind_async_test: async_test under Valgrind;
+    asan_ubsan_async_test: async_test under Asan;
+    valgrind_example: example under Valgrind;
+    valgrind_fault_paths: fault_paths under Valgrind;
+    asan_ubsan_abi_test: abi_test under Asan;
+    asan_ubsan_example: example under Asan;
+    asan_ubsan_fault_paths: fault_paths under Asan;
+    valgrind_catches_planted_bugs: catches_planted_bugs under Valgrind;
+    asan_ubsan_catches_planted_bugs: catches_planted_bugs under Asan;
 }
 
 /// The checkers must catch a double free and a leak of a string the
@@ -533,14 +519,4 @@ fn catches_planted_bugs(checker: Checker) {
             "{checker:?}, {bug}: {report}"
         );
     }
-}
-
-#[test]
-fn valgrind_catches_planted_bugs() {
-    catches_planted_bugs(Checker::Valgrind);
-}
-
-#[test]
-fn asan_ubsan_catches_planted_bugs() {
-    catches_planted_bugs(Checker::Asan);
 }
