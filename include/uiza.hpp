@@ -51,6 +51,13 @@
  * runs once), and a CancelToken while calls that were given it are in
  * flight. uiza::Error is an ordinary copyable value.
  *
+ * Logging: uiza::set_logger(function, uiza::LogLevel::debug) sends the
+ * library's log lines, process-wide, to a
+ * std::function<void(uiza::LogLevel, std::string_view)>;
+ * uiza::set_logger(nullptr) turns it off (the default). Failed calls also
+ * say, through Error::attempts() and Error::elapsed_ms(), how many HTTP
+ * exchanges they made and how long they ran.
+ *
  * Live-entity ids follow the C rule: 1 to 256 characters from
  * A-Z a-z 0-9 - . _ ~, and not "." or ".."; anything else throws
  * uiza::Error with UIZA_STATUS_INVALID_ARGUMENT and nothing is sent.
@@ -68,12 +75,14 @@
 #ifndef UIZA_HPP
 #define UIZA_HPP
 
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <stdexcept>
@@ -161,12 +170,13 @@ inline std::size_t skip_json_value(std::string_view s, std::size_t i) noexcept {
 }
 
 /**
- * The top-level "rotated" member of an error document: Rotated::no for
- * false, Rotated::unknown for null (or any other value), std::nullopt when
- * there is none or the text is not a JSON object. Only top-level keys
- * count, so a message that quotes "rotated" is not mistaken for it.
+ * The text of the top-level member `name` of a JSON object (such as
+ * `false`, `3` or `"x"`), std::nullopt when there is none or the text is
+ * not a JSON object. Only top-level keys count, so a message that quotes
+ * "rotated" is not mistaken for it.
  */
-inline std::optional<Rotated> rotated_member(std::string_view json) noexcept {
+inline std::optional<std::string_view> top_level_member(std::string_view json,
+                                                        std::string_view name) noexcept {
     constexpr auto npos = std::string_view::npos;
     std::size_t i = skip_json_space(json, 0);
     if (i >= json.size() || json[i] != '{') {
@@ -184,19 +194,51 @@ inline std::optional<Rotated> rotated_member(std::string_view json) noexcept {
             return std::nullopt;
         }
         i = skip_json_space(json, i + 1);
-        if (key == "rotated") {
-            return json.substr(i, 5) == "false" ? Rotated::no : Rotated::unknown;
+        const std::size_t value_end = skip_json_value(json, i);
+        if (key == name) {
+            return value_end == npos ? json.substr(i) : json.substr(i, value_end - i);
         }
-        i = skip_json_value(json, i);
-        if (i == npos) {
+        if (value_end == npos) {
             return std::nullopt;
         }
-        i = skip_json_space(json, i);
+        i = skip_json_space(json, value_end);
         if (i < json.size() && json[i] == ',') {
             i = skip_json_space(json, i + 1);
         }
     }
     return std::nullopt;
+}
+
+/**
+ * The top-level "rotated" member of an error document: Rotated::no for
+ * false, Rotated::unknown for null (or any other value), std::nullopt when
+ * there is none or the text is not a JSON object.
+ */
+inline std::optional<Rotated> rotated_member(std::string_view json) noexcept {
+    const std::optional<std::string_view> value = top_level_member(json, "rotated");
+    if (!value) {
+        return std::nullopt;
+    }
+    return value->substr(0, 5) == "false" ? Rotated::no : Rotated::unknown;
+}
+
+/**
+ * The top-level member `name` as an unsigned integer of type T, such as
+ * "attempts"; std::nullopt when it is absent or not such an integer.
+ */
+template <typename T>
+std::optional<T> integer_member(std::string_view json, std::string_view name) noexcept {
+    const std::optional<std::string_view> value = top_level_member(json, name);
+    T parsed{};
+    if (!value || value->empty()) {
+        return std::nullopt;
+    }
+    const char *end = value->data() + value->size();
+    const auto [at, error] = std::from_chars(value->data(), end, parsed);
+    if (error != std::errc() || at != end) {
+        return std::nullopt;
+    }
+    return parsed;
 }
 
 }  // namespace detail
@@ -205,13 +247,17 @@ inline std::optional<Rotated> rotated_member(std::string_view json) noexcept {
 class Error : public std::runtime_error {
 public:
     Error(UizaStatus status, int http_status, std::string message, std::string error_type,
-          Rotated rotated = Rotated::not_applicable)
+          Rotated rotated = Rotated::not_applicable,
+          std::optional<std::uint32_t> attempts = std::nullopt,
+          std::optional<std::uint64_t> elapsed_ms = std::nullopt)
         : std::runtime_error(std::string(uiza_status_str(status)) + ": " + message),
           status_(status),
           http_status_(http_status),
           message_(std::move(message)),
           error_type_(std::move(error_type)),
-          rotated_(rotated) {}
+          rotated_(rotated),
+          attempts_(attempts),
+          elapsed_ms_(elapsed_ms) {}
 
     /**
      * The Error that a failed call's JSON document describes, such as the
@@ -239,6 +285,19 @@ public:
      * form) are never not_applicable.
      */
     Rotated rotated() const noexcept { return rotated_; }
+    /**
+     * How many HTTP exchanges the call made, read-backs included (0: it
+     * failed before sending anything): the document's "attempts".
+     * std::nullopt for errors that do not come from a call (the
+     * constructor's, the setters', the wrapper's own refusals).
+     */
+    std::optional<std::uint32_t> attempts() const noexcept { return attempts_; }
+    /**
+     * How long the call ran in milliseconds, time queued for a worker
+     * included: the document's "elapsed_ms"; std::nullopt as for
+     * attempts().
+     */
+    std::optional<std::uint64_t> elapsed_ms() const noexcept { return elapsed_ms_; }
 
 private:
     friend struct detail::ErrorAccess;
@@ -254,6 +313,8 @@ private:
     std::string message_;
     std::string error_type_;
     Rotated rotated_;
+    std::optional<std::uint32_t> attempts_;
+    std::optional<std::uint64_t> elapsed_ms_;
 };
 
 namespace detail {
@@ -342,7 +403,9 @@ inline Error Error::from_document(UizaStatus status, const char *json, Rotated a
         std::unique_ptr<UizaError, detail::ErrorDeleter> error(raw);
         return Error(status, static_cast<int>(uiza_error_http_status(error.get())),
                      uiza_error_message(error.get()), uiza_error_type(error.get()),
-                     detail::rotated_member(json).value_or(absent));
+                     detail::rotated_member(json).value_or(absent),
+                     detail::integer_member<std::uint32_t>(json, "attempts"),
+                     detail::integer_member<std::uint64_t>(json, "elapsed_ms"));
     }
     // No document (out of memory): the status is all there is.
     return Error(status, -1, uiza_status_str(status), "internal_error", absent);
@@ -776,6 +839,86 @@ inline void set_max_worker_threads(std::uint32_t max) {
 
 /** The version of the library loaded at run time, such as "0.2.0". */
 inline std::string version() { return uiza_version(); }
+
+/** How much a log line matters (UizaLogLevel); a lower value matters more. */
+enum class LogLevel {
+    /** A call failed (its status, HTTP status, attempts and time). */
+    error = UIZA_LOG_ERROR,
+    /** Something went wrong that the library handles (a retry, a read-back). */
+    warn = UIZA_LOG_WARN,
+    /** Each call's start and end, and a rotation's verdict. */
+    info = UIZA_LOG_INFO,
+    /** The steps of a call: lookup, connection, TLS, attempts, waits. */
+    debug = UIZA_LOG_DEBUG,
+    /** Fine detail: pooled connections, worker threads. */
+    trace = UIZA_LOG_TRACE,
+};
+
+/**
+ * Receives the library's log lines. The line is borrowed for the call:
+ * copy it to keep it.
+ */
+using Logger = std::function<void(LogLevel level, std::string_view message)>;
+
+namespace detail {
+
+/** The C log callback: `user_data` is the installed heap Logger. */
+extern "C" inline void uiza_hpp_log_trampoline(void *user_data, UizaLogLevel level,
+                                               const char *message) noexcept {
+    try {
+        (*static_cast<const Logger *>(user_data))(
+            static_cast<LogLevel>(level),
+            message != nullptr ? std::string_view(message) : std::string_view());
+    } catch (...) {
+        // Dropped: an exception cannot cross into C.
+    }
+}
+
+/** Serialises set_logger(), so that the C library replaces in its order. */
+inline std::mutex &logger_mutex() {
+    static std::mutex mutex;
+    return mutex;
+}
+
+/** The installed Logger, owned here; null while logging is off. */
+inline std::unique_ptr<Logger> &installed_logger() {
+    static std::unique_ptr<Logger> logger;
+    return logger;
+}
+
+}  // namespace detail
+
+/**
+ * Sends the library's log lines up to `max_level`, for the whole process,
+ * to `logger`; an empty function (`uiza::set_logger(nullptr)`) turns
+ * logging off, which is the default. The logger runs on the thread that
+ * made the line (the caller's for blocking calls, a library worker for
+ * async ones), possibly on several threads at once: make it thread-safe,
+ * and keep it short (the call waits for it). Anything it throws is caught
+ * and dropped. No line holds the API key or a stream key.
+ *
+ * The wrapper keeps its own copy of `logger` on the heap. When
+ * set_logger() returns, the logger it replaced is no longer running and is
+ * destroyed: the C setter waits for the callbacks in flight, and the old
+ * copy is deleted only after it returns. Calls are serialised, so the
+ * logger must not call set_logger() itself.
+ */
+inline void set_logger(Logger logger, LogLevel max_level = LogLevel::info) {
+    std::unique_ptr<Logger> next;
+    if (logger) {
+        next = std::make_unique<Logger>(std::move(logger));
+    }
+    const std::lock_guard<std::mutex> lock(detail::logger_mutex());
+    if (next) {
+        uiza_set_log_callback(detail::uiza_hpp_log_trampoline, next.get(),
+                              static_cast<UizaLogLevel>(max_level));
+    } else {
+        uiza_set_log_callback(nullptr, nullptr, UIZA_LOG_ERROR);
+    }
+    // The C setter has returned: nothing runs the old logger any more.
+    // `next` now holds it, and deletes it on return.
+    detail::installed_logger().swap(next);
+}
 
 }  // namespace uiza
 

@@ -3,7 +3,9 @@
 //! examples and a checks program (g++, linked to the freshly built
 //! libuiza.so, run against the sandbox): resets, exactly-once rotation,
 //! reads, async calls with std::function callbacks, cancel tokens, and the
-//! "rotated" field of errors.
+//! "rotated" field of errors, uiza::set_logger (a rotation's lines in order, off,
+//! a throwing logger, replacement by several threads while calls run) and
+//! Error::attempts()/elapsed_ms().
 
 mod support;
 
@@ -143,6 +145,7 @@ const BINDING_CHECKS_CPP: &str = r#"// Checks of uiza.hpp's rotation, read, asyn
 #include <condition_variable>
 #include <cstdlib>
 #include <iostream>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -150,6 +153,7 @@ const BINDING_CHECKS_CPP: &str = r#"// Checks of uiza.hpp's rotation, read, asyn
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "example_support.hpp"
 #include "uiza.hpp"
@@ -451,6 +455,159 @@ void parse() {
               << "not json: " << rotated("no document") << std::endl;
 }
 
+/** A logger's lines; once retired (its replacement returned), any line is a violation. */
+struct LogState {
+    std::mutex mu;
+    std::vector<std::string> lines;
+    std::atomic<bool> retired{false};
+    std::atomic<int> violations{0};
+    /** Live copies of the logger's capture: 0 once the wrapper destroyed its copy. */
+    std::atomic<int> copies{0};
+    static std::atomic<int> alive;
+    LogState() { ++alive; }
+    ~LogState() { --alive; }
+    LogState(const LogState &) = delete;
+    LogState &operator=(const LogState &) = delete;
+};
+std::atomic<int> LogState::alive{0};
+
+/** Counts the copies of a logger's capture in its LogState. */
+struct Copy {
+    std::shared_ptr<LogState> state;
+    explicit Copy(std::shared_ptr<LogState> s) : state(std::move(s)) { ++state->copies; }
+    Copy(const Copy &other) : state(other.state) { ++state->copies; }
+    Copy &operator=(const Copy &) = delete;
+    ~Copy() { --state->copies; }
+};
+
+/**
+ * A logger that keeps its lines in `state` as "LEVEL message". A call
+ * after retirement, or after the wrapper destroyed its copy, is a
+ * violation.
+ */
+uiza::Logger keep_lines(const std::shared_ptr<LogState> &state) {
+    return [copy = Copy(state)](uiza::LogLevel level, std::string_view message) {
+        LogState &st = *copy.state;
+        if (st.retired || st.copies.load() == 0) {
+            ++st.violations;
+        }
+        std::lock_guard<std::mutex> lock(st.mu);
+        st.lines.push_back(std::to_string(static_cast<int>(level)) + " " + std::string(message));
+    };
+}
+
+/**
+ * `logging ID KEY`: prints a rotation's log lines ("log: LEVEL message"),
+ * then what logging off, a throwing logger and a failed call show.
+ */
+void logging(const char *id, const char *key) {
+    uiza::Client c = client();
+    c.set_max_retries(1);
+    // A failed call's error document (the test queued two 503s for PUTs):
+    // attempts and elapsed time.
+    const uiza::Error e = expect_error([&] { c.reset_stream_key(id); }, "reset with faults");
+    std::cout << "error: status=" << e.status() << " attempts=" << e.attempts().value_or(99)
+              << " elapsed_ms=" << e.elapsed_ms().value_or(0) << std::endl;
+    auto state = std::make_shared<LogState>();
+    uiza::set_logger(keep_lines(state), uiza::LogLevel::debug);
+    c.rotate_stream_key(id, std::string_view(key));
+    uiza::set_logger(nullptr);
+    for (const std::string &line : state->lines) {
+        std::cout << "log: " << line << std::endl;
+    }
+    // Off: nullptr, an empty function, or a level below error.
+    auto off = std::make_shared<LogState>();
+    uiza::set_logger(keep_lines(off), uiza::LogLevel::trace);
+    uiza::set_logger(uiza::Logger());
+    c.get_live_entity(id);
+    uiza::set_logger(keep_lines(off), static_cast<uiza::LogLevel>(0));
+    c.get_live_entity(id);
+    uiza::set_logger(nullptr);
+    std::cout << "off: lines=" << off->lines.size() << std::endl;
+    // A logger that throws: the exception stays in the wrapper.
+    std::atomic<int> thrown{0};
+    uiza::set_logger([&thrown](uiza::LogLevel, std::string_view) {
+        ++thrown;
+        throw std::runtime_error("logger failure");
+    });
+    c.get_live_entity(id);
+    uiza::set_logger(nullptr);
+    std::cout << "throwing: thrown=" << thrown.load() << std::endl;
+    const uiza::Error refused =
+        expect_error([&] { c.reset_stream_key(std::string("a\0b", 3)); }, "NUL in id");
+    std::cout << "refused: attempts=" << (refused.attempts() ? "set" : "none")
+              << " elapsed_ms=" << (refused.elapsed_ms() ? "set" : "none") << std::endl;
+    std::cout << "alive: " << LogState::alive.load() - 2 << std::endl;
+}
+
+/**
+ * `log-replace ID`: three threads make calls (blocking and async) while
+ * three others replace the logger; a logger replaced must never run after
+ * the replacing thread's next set_logger() returned.
+ */
+void log_replace(const char *id) {
+    uiza::Client c = client();
+    std::atomic<bool> stop{false};
+    std::atomic<int> calls{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&, t] {
+            while (!stop) {
+                if (t == 0) {
+                    Waiter w;
+                    c.get_live_entity_async(id, nullptr, w.callback());
+                    check(w.wait().status == UIZA_STATUS_OK, "async read");
+                } else {
+                    c.get_live_entity(id);
+                }
+                ++calls;
+            }
+        });
+    }
+    std::vector<std::vector<std::shared_ptr<LogState>>> used(3);
+    std::vector<std::thread> replacers;
+    for (std::size_t r = 0; r < used.size(); ++r) {
+        replacers.emplace_back([&used, r] {
+            for (int i = 0; i < 30; ++i) {
+                auto next = std::make_shared<LogState>();
+                uiza::set_logger(keep_lines(next), uiza::LogLevel::trace);
+                // This thread's previous logger was replaced, by this
+                // call or by an earlier one on another thread, and every
+                // such replacement has returned (they are serialised).
+                if (!used[r].empty()) {
+                    used[r].back()->retired = true;
+                }
+                used[r].push_back(next);
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            uiza::set_logger(nullptr);
+            used[r].back()->retired = true;
+        });
+    }
+    for (auto &t : replacers) {
+        t.join();
+    }
+    // The calls go on for a while with logging off.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop = true;
+    for (auto &t : threads) {
+        t.join();
+    }
+    int violations = 0;
+    std::size_t lines = 0;
+    for (auto &states : used) {
+        for (auto &state : states) {
+            violations += state->violations.load();
+            lines += state->lines.size();
+        }
+        states.clear();
+    }
+    // alive=0: the wrapper destroyed every logger it was given.
+    std::cout << "replace: calls=" << (calls > 0 ? "some" : "none")
+              << " lines=" << (lines > 0 ? "some" : "none") << " violations=" << violations
+              << " alive=" << LogState::alive.load() << std::endl;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -468,6 +625,10 @@ int main(int argc, char **argv) {
             free_client(argv[2], argv[3]);
         } else if (mode == "refusals" && argc == 3) {
             refusals(argv[2]);
+        } else if (mode == "logging" && argc == 4) {
+            logging(argv[2], argv[3]);
+        } else if (mode == "log-replace" && argc == 3) {
+            log_replace(argv[2]);
         } else if (mode == "parse" && argc == 2) {
             parse();
         } else {
@@ -772,6 +933,69 @@ fn cpp_errors_say_whether_the_key_rotated() {
     assert_eq!(
         parsed,
         "false: false\nnull: unknown\nabsent: n/a\nquoted: n/a\nnested: unknown\nnot json: n/a\n"
+    );
+}
+
+#[test]
+fn cpp_set_logger_receives_a_rotations_lines_and_errors_carry_attempts() {
+    let Some((sb, key)) = sandbox_and_key() else {
+        return;
+    };
+    sb.push_fault(fault(
+        r#"{"kind":"status","status":503,"times":2,"method":"PUT"}"#,
+    ));
+    let out = run_checks(&sb, &["logging", SEED_ENTITY_ID, &key]);
+    // The rotation's lines, in order, at their levels (3 info, 4 debug);
+    // nothing above debug.
+    let logged: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("log: "))
+        .collect();
+    let wanted = [
+        format!("3 rotation of live entity {SEED_ENTITY_ID}: starting at "),
+        "4 attempt 1: PUT ".to_owned(),
+        "4 attempt 1: succeeded in ".to_owned(),
+        "3 rotation succeeded after 1 attempt(s) in ".to_owned(),
+    ];
+    let mut next = wanted.iter().peekable();
+    for line in &logged {
+        assert!(!line.starts_with('5'), "a trace line: {line}");
+        if next.peek().is_some_and(|w| line.starts_with(w.as_str())) {
+            next.next();
+        }
+    }
+    assert!(
+        next.peek().is_none(),
+        "missing {:?} in:\n{out}",
+        next.peek()
+    );
+    assert!(!out.contains(&key), "a stream key was logged:\n{out}");
+    assert_eq!(line(&out, "off"), "lines=0");
+    let thrown: u32 = field(&out, "throwing", "thrown").parse().unwrap();
+    assert!(thrown >= 2, "{out}");
+    assert_eq!(
+        field(&out, "error", "status"),
+        (UizaStatus::ServerError as i32).to_string()
+    );
+    assert_eq!(field(&out, "error", "attempts"), "2");
+    // Two exchanges and the backoff between them (at least 125 ms).
+    let elapsed: u64 = field(&out, "error", "elapsed_ms").parse().unwrap();
+    assert!((125..10_000).contains(&elapsed), "{out}");
+    assert_eq!(line(&out, "refused"), "attempts=none elapsed_ms=none");
+    assert_eq!(line(&out, "alive"), "0");
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+}
+
+#[test]
+fn cpp_set_logger_replaced_by_threads_while_calls_run() {
+    if !support::consumer::cxx_available() {
+        return;
+    }
+    let sb = sandbox();
+    let out = run_checks(&sb, &["log-replace", SEED_ENTITY_ID]);
+    assert_eq!(
+        line(&out, "replace"),
+        "calls=some lines=some violations=0 alive=0"
     );
 }
 

@@ -186,6 +186,20 @@ fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
 
     let stderr = quit_clean(obs, &[&k0, &k1, &k2]);
     assert!(stderr.contains("[uiza-obs] stream key rotated"), "{stderr}");
+    // libuiza's own lines, routed by the plugin at LOG_INFO (300), up to
+    // INFO only: no LOG_DEBUG (400) line of the library.
+    for line in [
+        format!("[libobs 300] [uiza] read of live entity {SEED_ENTITY_ID}: starting at "),
+        "[libobs 300] [uiza] read succeeded after 1 attempt(s) in ".to_owned(),
+        format!("[libobs 300] [uiza] rotation of live entity {SEED_ENTITY_ID}: starting at "),
+        "[libobs 300] [uiza] rotation succeeded after 1 attempt(s) in ".to_owned(),
+    ] {
+        assert!(
+            stderr.contains(&line),
+            "no {line:?} in the OBS log:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("[libobs 400] [uiza] "), "{stderr}");
 }
 
 #[test]
@@ -310,7 +324,13 @@ fn static_plugin_in_the_user_layout_shows_the_api_message_for_a_wrong_key() {
     );
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
 
-    quit_clean(obs, &[]);
+    // libuiza's failure lines reach the OBS log at LOG_ERROR (100), from
+    // the plugin linked with the static library too.
+    let stderr = quit_clean(obs, &[]);
+    assert!(
+        stderr.contains("[libobs 100] [uiza] rotation failed after 1 attempt(s) in "),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! loads the freshly built libuiza.so and runs against an HTTP and an HTTPS
 //! sandbox: resets, exactly-once rotation, reads, cancel tokens, the
 //! asyncio awaitables and their cancellation, `UizaError.rotated`, the
+//! library's log lines in the `logging` logger "uiza" (levels, order, off,
+//! worker threads, nothing at import), `attempts` and `elapsed_ms`, the
 //! library's own messages in refusals, the order in which the library is
 //! looked for (`ctypes.util.find_library` replaced by a stand-in), and a
 //! check that every function of include/uiza.h is bound.

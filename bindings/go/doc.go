@@ -29,6 +29,26 @@
 // the key. The library keeps no per-thread error state, so goroutines
 // moving between OS threads are not a concern.
 //
+// Logging: SetLogger(l, maxLevel) sends the library's log lines (each
+// call's start and end, attempts, retries, read-backs, connections) to a
+// Logger, for the whole process; it is off by default and costs nothing
+// then. StdLogger adapts a *log.Logger:
+//
+//	uiza.SetLogger(uiza.StdLogger(log.New(os.Stderr, "", log.LstdFlags)), uiza.LogInfo)
+//	defer uiza.SetLogger(nil, 0)
+//
+// The module supports Go 1.19, which has no log/slog (Go 1.21), so the
+// binding defines its own one-method Logger interface and LogLevel
+// constants with the C values; a log/slog handler is a few lines of
+// LoggerFunc away. The C callback is a cgo export; its user_data is a
+// cgo.Handle to the Logger. SetLogger calls are serialised, and the
+// handle of the Logger replaced is deleted only once
+// uiza_set_log_callback has returned, which guarantees that no thread is
+// still running the old callback: so a replaced Logger is never called
+// after SetLogger returns. Failed calls also report, in Error.Attempts
+// and Error.ElapsedMs, how many HTTP exchanges they made and for how long
+// they ran.
+//
 // Live-entity ids are 1 to 256 characters from A-Z a-z 0-9 - . _ ~, and
 // not "." or ".."; any other id is refused with ErrInvalidArgument and
 // nothing is sent.

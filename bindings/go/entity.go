@@ -90,9 +90,11 @@ func errorFromJSON(st Status, doc *C.char, kind callKind) *Error {
 		return e
 	}
 	defer C.uiza_error_free(parsed)
-	if r := parseRotated(C.GoString(doc)); r != rotationNotApplicable || kind != keyCall {
-		e.rotated = r
+	members := parseDocument(C.GoString(doc))
+	if members.rotated != rotationNotApplicable || kind != keyCall {
+		e.rotated = members.rotated
 	}
+	e.Attempts, e.ElapsedMs = members.attempts, members.elapsedMs
 	e.Message = goString(C.uiza_error_message(parsed))
 	e.ErrorType = goString(C.uiza_error_type(parsed))
 	if code := int(C.uiza_error_http_status(parsed)); code > 0 {

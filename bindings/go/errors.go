@@ -118,6 +118,15 @@ type Error struct {
 	// ErrorType is machine-readable: the API's own, such as
 	// "invalid_request_error", or the library's, such as "timeout".
 	ErrorType string
+	// Attempts is how many HTTP exchanges the call made, read-backs
+	// included (the error document's "attempts"). 0 when it failed before
+	// sending anything, and for errors without those members: those of
+	// the setters and NewClient, and the binding's own refusals.
+	Attempts int
+	// ElapsedMs is how long the call ran, in milliseconds, time queued
+	// for a library worker included (the error document's "elapsed_ms");
+	// 0 for the errors without it, as for Attempts.
+	ElapsedMs int64
 
 	// fromDeadline is set when the time budget that ran out was the
 	// context's deadline, so that the error also matches
@@ -179,24 +188,38 @@ func (e *Error) Rotated() (known bool, rotated bool) {
 	}
 }
 
-// parseRotated reads the top-level "rotated" member of an error document.
-func parseRotated(doc string) rotation {
+// documentMembers are the members of an error document that the C
+// accessors (uiza_error_*) do not give.
+type documentMembers struct {
+	rotated   rotation
+	attempts  int
+	elapsedMs int64
+}
+
+// parseDocument reads the top-level "rotated", "attempts" and
+// "elapsed_ms" members of an error document.
+func parseDocument(doc string) documentMembers {
 	var members map[string]json.RawMessage
 	if json.Unmarshal([]byte(doc), &members) != nil {
-		return rotationNotApplicable
+		return documentMembers{}
 	}
+	var d documentMembers
+	// Absent or not a number: 0.
+	_ = json.Unmarshal(members["attempts"], &d.attempts)
+	_ = json.Unmarshal(members["elapsed_ms"], &d.elapsedMs)
 	raw, ok := members["rotated"]
 	if !ok {
-		return rotationNotApplicable
+		return d
 	}
 	switch strings.TrimSpace(string(raw)) {
 	case "false":
-		return rotationNo
+		d.rotated = rotationNo
 	case "true":
-		return rotationYes
+		d.rotated = rotationYes
 	default:
-		return rotationUnknown
+		d.rotated = rotationUnknown
 	}
+	return d
 }
 
 // Timeout reports whether the call's time budget ran out, like net.Error.

@@ -2,7 +2,8 @@ package uiza
 
 // The C side of the async callback (see async.go): a function of the exact
 // UizaCallback type that passes the outcome on to the exported Go function,
-// and the Go functions that start async calls with it.
+// and the Go functions that start async calls with it. Likewise the C side
+// of the log callback (see logging.go).
 
 /*
 #include <stdint.h>
@@ -10,6 +11,8 @@ package uiza
 
 // Exported by async.go; its declaration in _cgo_export.h is the same.
 extern void uizaGoAsyncDone(uintptr_t handle, int status, char *doc);
+// Exported by logging.go.
+extern void uizaGoLog(uintptr_t handle, int level, char *message);
 
 static void uiza_go_trampoline(void *user_data, UizaStatus status, const char *json) {
 	uizaGoAsyncDone((uintptr_t)user_data, (int)status, (char *)json);
@@ -20,6 +23,20 @@ static UizaStatus uiza_go_get_live_entity_async(UizaClient *client, const char *
                                                 const UizaCancelToken *token, uintptr_t handle) {
 	return uiza_client_get_live_entity_async(client, id, token, uiza_go_trampoline,
 	                                         (void *)handle);
+}
+
+static void uiza_go_log_trampoline(void *user_data, UizaLogLevel level, const char *message) {
+	uizaGoLog((uintptr_t)user_data, (int)level, (char *)message);
+}
+
+// Not static: logging.go calls them (it declares them, since a file with
+// //export may not define C functions). user_data is a cgo.Handle.
+void uiza_go_log_on(uintptr_t handle, int max_level) {
+	uiza_set_log_callback(uiza_go_log_trampoline, (void *)handle, (UizaLogLevel)max_level);
+}
+
+void uiza_go_log_off(void) {
+	uiza_set_log_callback(NULL, NULL, UIZA_LOG_ERROR);
 }
 */
 import "C"

@@ -8,8 +8,10 @@ variables set. Faults are queued through the sandbox's admin endpoint.
 import asyncio
 import itertools
 import json
+import logging
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -563,6 +565,150 @@ class LoadTest(unittest.TestCase):
             lib = uiza.load()
         self.assertIs(lib, uiza.load(built))
         self.assertTrue(lib.uiza_version())
+
+
+class _Records(logging.Handler):
+    """Keeps the records that reach the "uiza" logger."""
+
+    def __init__(self):
+        super().__init__(level=1)
+        self.records = []
+        self._records_lock = threading.Lock()
+
+    def emit(self, record):
+        with self._records_lock:
+            self.records.append(record)
+
+    def lines(self):
+        with self._records_lock:
+            return [(r.levelname, r.getMessage()) for r in self.records]
+
+
+class LoggingTest(unittest.TestCase):
+    def setUp(self):
+        self.handler = _Records()
+        logger = logging.getLogger("uiza")
+        saved = logger.level
+        logger.setLevel(1)  # everything the library sends
+        logger.addHandler(self.handler)
+
+        def restore():
+            uiza.disable_logging()
+            logger.removeHandler(self.handler)
+            logger.setLevel(saved)
+        self.addCleanup(restore)
+
+    def assert_in_order(self, lines, wanted):
+        """Each (levelname, prefix) of ``wanted`` starts a line of
+        ``lines``, in this order."""
+        at = 0
+        for level, message in lines:
+            if at < len(wanted) and level == wanted[at][0] and message.startswith(wanted[at][1]):
+                at += 1
+        self.assertEqual(at, len(wanted), f"missing from {wanted[at:]}: {lines}")
+
+    def assert_no_keys(self, lines, *keys):
+        for _, message in lines:
+            self.assertNotIn(API_KEY, message)
+            for key in keys:
+                self.assertNotIn(key, message)
+
+    def test_logging_records_a_rotation_in_order(self):
+        entity_id = new_entity()
+        old = current_key(entity_id)
+        uiza.enable_logging(logging.DEBUG)
+        with client() as c:
+            new = c.rotate_stream_key(entity_id, old).ingest_key
+        uiza.disable_logging()
+        lines = self.handler.lines()
+        self.assert_in_order(lines, [
+            ("INFO", f"rotation of live entity {entity_id}: starting at {BASE_URL}"),
+            ("DEBUG", "attempt 1: PUT "),
+            ("DEBUG", "attempt 1: succeeded in "),
+            ("INFO", "rotation succeeded after 1 attempt(s) in "),
+        ])
+        self.assertEqual({r.name for r in self.handler.records}, {"uiza"})
+        self.assertNotIn("TRACE", {level for level, _ in lines})
+        self.assert_no_keys(lines, old, new)
+
+    def test_logging_levels_map_to_logging_levels(self):
+        self.assertEqual(logging.getLevelName(uiza.TRACE), "TRACE")
+        self.assertLess(uiza.TRACE, logging.DEBUG)
+        push_fault({"kind": "status", "status": 503, "times": 2})
+        uiza.enable_logging(uiza.TRACE)
+        with client(max_retries=1) as c:
+            with self.assertRaises(uiza.ServerError) as caught:
+                c.reset_stream_key(new_entity())
+            # Async: the worker thread's TRACE lines.
+            asyncio.run(c.get_live_entity_async(ENTITY_ID))
+        uiza.disable_logging()
+        lines = self.handler.lines()
+        self.assert_in_order(lines, [
+            ("INFO", "reset of live entity "),
+            ("DEBUG", "attempt 1: PUT "),
+            ("WARNING", "retry 1 of 1 in "),
+            ("ERROR", "reset failed after 2 attempt(s) in "),
+            ("INFO", f"read of live entity {ENTITY_ID}: starting"),
+        ])
+        # Logged by the caller's thread after the worker may have started.
+        self.assertIn(("TRACE", "async call queued"), [(level, message[:17]) for level, message in lines])
+        self.assertEqual({r.levelno for r in self.handler.records} - {5, 10, 20, 30, 40}, set())
+        # The error document's diagnostics: two exchanges, a backoff
+        # between them (at least 125 ms).
+        self.assertEqual(caught.exception.attempts, 2)
+        self.assertGreaterEqual(caught.exception.elapsed_ms, 125)
+        self.assertLess(caught.exception.elapsed_ms, 10_000)
+        with self.assertRaises(uiza.InvalidArgumentError) as caught:
+            client().reset_stream_key("a\0b")  # refused by the binding
+        self.assertIsNone(caught.exception.attempts)
+        self.assertIsNone(caught.exception.elapsed_ms)
+
+    def test_logging_off_produces_nothing(self):
+        uiza.enable_logging(uiza.TRACE)
+        uiza.disable_logging()
+        with client() as c:
+            c.reset_stream_key(new_entity())
+            with self.assertRaises(uiza.NotFoundError):
+                asyncio.run(c.get_live_entity_async("no-such-entity"))
+        # A level above ERROR turns it off too.
+        uiza.enable_logging(logging.CRITICAL)
+        with client() as c:
+            c.get_live_entity(ENTITY_ID)
+        self.assertEqual(self.handler.lines(), [])
+        # Importing the module installs nothing: a fresh interpreter that
+        # never enables logging sees no record.
+        program = (
+            "import logging, uiza\n"
+            "seen = []\n"
+            "class H(logging.Handler):\n"
+            "    def emit(self, r): seen.append(r)\n"
+            "logging.getLogger('uiza').addHandler(H(1)); logging.getLogger('uiza').setLevel(1)\n"
+            f"uiza.Client({API_KEY!r}, base_url={BASE_URL!r}).get_live_entity({ENTITY_ID!r})\n"
+            "assert not seen, seen\n"
+            "print('quiet')\n")
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                              timeout=60, cwd=os.path.dirname(os.path.abspath(__file__)))
+        self.assertEqual((done.returncode, done.stdout), (0, "quiet\n"), done.stderr)
+
+    def test_async_calls_log_from_worker_threads(self):
+        uiza.enable_logging(logging.INFO)
+
+        async def main():
+            with client() as c:
+                return await asyncio.gather(
+                    *(c.get_live_entity_async(ENTITY_ID) for _ in range(4)))
+
+        asyncio.run(main())
+        uiza.disable_logging()
+        wait_for_callbacks(self)
+        here = threading.get_ident()
+        starts = [r for r in self.handler.records
+                  if r.getMessage().startswith(f"read of live entity {ENTITY_ID}: starting")]
+        ends = [r for r in self.handler.records
+                if r.getMessage().startswith("read succeeded after 1 attempt(s)")]
+        self.assertEqual((len(starts), len(ends)), (4, 4), self.handler.lines())
+        self.assertNotIn(here, {r.thread for r in starts + ends})
+        self.assertTrue(all(r.levelno == logging.INFO for r in starts + ends))
 
 
 class HeaderTest(unittest.TestCase):

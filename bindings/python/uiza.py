@@ -22,21 +22,27 @@ another thread.
 
 Failures raise ``UizaError`` subclasses (``NotFoundError``,
 ``UnauthorizedError``, ``UizaTimeoutError``, ``UizaCancelledError``...)
-carrying ``status``, ``http_status``, ``message``, ``error_type`` and
-``rotated``. A ``Client`` may be shared by any number of threads; ctypes
+carrying ``status``, ``http_status``, ``message``, ``error_type``,
+``rotated``, ``attempts`` and ``elapsed_ms``. A ``Client`` may be shared by any number of threads; ctypes
 releases the GIL during each call.
 
 Live-entity ids are 1 to 256 characters from A-Z a-z 0-9 - . _ ~, and not
 "." or ".."; any other id raises InvalidArgumentError and nothing is sent.
+
+Logging: ``enable_logging(level)`` sends the library's log lines to the
+``logging`` logger named ``"uiza"``; ``disable_logging()`` stops them. It
+is off until asked for: see ``enable_logging``.
 """
 
 import asyncio
+import atexit
 import ctypes
 import ctypes.util
 import enum
 import functools
 import itertools
 import json
+import logging
 import math
 import operator
 import os
@@ -52,7 +58,8 @@ __all__ = [
     "UnauthorizedError", "NotFoundError", "RateLimitedError", "ServerError",
     "UnexpectedStatusError", "UizaTimeoutError", "ConnectionFailedError",
     "TLSFailedError", "InvalidResponseError", "ResponseTooLargeError",
-    "InternalError", "UizaCancelledError",
+    "InternalError", "UizaCancelledError", "enable_logging",
+    "disable_logging", "TRACE",
 ]
 
 
@@ -122,16 +129,24 @@ class UizaError(Exception):
       ``get_live_entity`` before you trust the key you hold.
     - ``NOT_APPLICABLE``: the call does not change a key
       (``get_live_entity``, the setters); its document has no "rotated".
+
+    ``attempts`` is how many HTTP exchanges the call made, read-backs
+    included (0: it failed before sending anything), and ``elapsed_ms`` how
+    long it ran in milliseconds, time queued for a worker included. Both
+    are None for errors that do not come from a call: those of the
+    setters and ``Client(...)``, and the binding's own refusals.
     """
 
     def __init__(self, status, message, error_type=None, http_status=None,
-                 rotated=NOT_APPLICABLE):
+                 rotated=NOT_APPLICABLE, attempts=None, elapsed_ms=None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type
         self.http_status = http_status
         self.rotated = rotated
+        self.attempts = attempts
+        self.elapsed_ms = elapsed_ms
 
     def __str__(self):
         return f"{_status_text(self.status)}: {self.message}"
@@ -239,6 +254,8 @@ _OUT = ctypes.POINTER(_P)
 # ctypes hands the callback json as a bytes copy, so the borrowed C string
 # is copied before the callback returns.
 _CALLBACK = ctypes.CFUNCTYPE(None, _P, _STATUS, _STR)
+# UizaLogCallback: (void *user_data, UizaLogLevel level, const char *message).
+_LOG_CALLBACK = ctypes.CFUNCTYPE(None, _P, ctypes.c_int, _STR)
 
 # name: (restype, argtypes). Every function of uiza.h, except those in
 # DELIBERATELY_UNBOUND (test_uiza.py checks both against the header).
@@ -260,6 +277,8 @@ _SIGNATURES = {
     "uiza_client_rotate_stream_key_async": (_STATUS, [_P, _STR, _STR, _P, _CALLBACK, _P]),
     "uiza_client_get_live_entity_async": (_STATUS, [_P, _STR, _P, _CALLBACK, _P]),
     "uiza_set_max_worker_threads": (_STATUS, [ctypes.c_uint32]),
+    # The callback may be _NO_LOG_CALLBACK (NULL): logging off.
+    "uiza_set_log_callback": (None, [_LOG_CALLBACK, _P, ctypes.c_int]),
     "uiza_cancel_token_new": (_P, []),
     "uiza_cancel_token_cancel": (None, [_P]),
     "uiza_cancel_token_is_cancelled": (ctypes.c_bool, [_P]),
@@ -500,16 +519,27 @@ def _entity(lib, doc):
         lib.uiza_live_entity_free(handle)
 
 
-def _rotated_member(doc):
-    """The "rotated" member of an error document: False, None (null or any
-    other value), or NOT_APPLICABLE when there is none."""
+def _document_members(doc):
+    """The members of an error document that the C accessors do not give:
+    "rotated" (False, None for null or any other value, or NOT_APPLICABLE
+    when there is none), then "attempts" and "elapsed_ms" (None when absent
+    or not integers)."""
     try:
         members = json.loads(doc.decode("utf-8"))
     except ValueError:
-        return NOT_APPLICABLE
-    if not isinstance(members, dict) or "rotated" not in members:
-        return NOT_APPLICABLE
-    return False if members["rotated"] is False else None
+        members = None
+    if not isinstance(members, dict):
+        return NOT_APPLICABLE, None, None
+
+    def integer(name):
+        value = members.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    if "rotated" not in members:
+        rotated = NOT_APPLICABLE
+    else:
+        rotated = False if members["rotated"] is False else None
+    return rotated, integer("attempts"), integer("elapsed_ms")
 
 
 def _error(lib, status, doc, key_call):
@@ -524,13 +554,15 @@ def _error(lib, status, doc, key_call):
         return cls(status, lib.uiza_status_str(int(status)).decode(), rotated=absent)
     try:
         code = lib.uiza_error_http_status(handle)
-        rotated = _rotated_member(doc)
+        rotated, attempts, elapsed_ms = _document_members(doc)
         return cls(
             status,
             _text(lib.uiza_error_message(handle)),
             _text(lib.uiza_error_type(handle)),
             code if code >= 0 else None,
             absent if rotated is NOT_APPLICABLE else rotated,
+            attempts,
+            elapsed_ms,
         )
     finally:
         lib.uiza_error_free(handle)
@@ -694,6 +726,104 @@ class CancelToken(_NativeOwner):
             handle = self._take_if_unused()
         if handle:
             self._lib.uiza_cancel_token_free(handle)
+
+
+# ---------------------------------------------------------------- logging
+
+TRACE = 5
+"""The ``logging`` level of the library's TRACE lines, below DEBUG (10)."""
+logging.addLevelName(TRACE, "TRACE")
+
+_logger = logging.getLogger("uiza")
+
+# UizaLogLevel (the C values) -> logging level.
+_LOG_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG,
+               5: TRACE}
+
+
+def _on_log_line(user_data, level, message):
+    """The library's log callback: runs on the thread that made the line
+    (a library worker thread for async calls), possibly on several at once;
+    ``logging`` is thread-safe. Never raises into C."""
+    try:
+        _logger.log(_LOG_LEVELS.get(level, TRACE), message.decode("utf-8", "replace"))
+    except BaseException:  # noqa: BLE001 - nothing may propagate into C
+        pass
+
+
+# Module-level, so never freed: the library may call it until the setter
+# that replaces it has returned, and dropping it only then would need the
+# same guarantee from every thread that enables and disables.
+_ON_LOG_LINE = _LOG_CALLBACK(_on_log_line)
+_NO_LOG_CALLBACK = _LOG_CALLBACK()  # NULL
+_log_lock = threading.Lock()
+_logging_to = set()  # the libraries (ctypes.CDLL) logging is on for
+_atexit_registered = False
+
+
+def _c_log_level(level):
+    """The C max level for a ``logging`` level: the most verbose C level
+    whose records pass ``level``; 0 (off) above ERROR."""
+    if isinstance(level, str):
+        named = logging.getLevelName(level.upper())
+        if not isinstance(named, int):
+            raise ValueError(f"unknown logging level {level!r}")
+        level = named
+    level = operator.index(level)
+    return max((c for c, py in _LOG_LEVELS.items() if py >= level), default=0)
+
+
+def enable_logging(level=logging.INFO, *, library=None):
+    """Sends the library's log lines, process-wide, to the ``logging``
+    logger ``"uiza"``: ERROR, WARNING, INFO, DEBUG, and TRACE (level 5,
+    named with ``logging.addLevelName``).
+
+    ``level`` (a ``logging`` level or its name, INFO by default) is where
+    the library stops making lines: DEBUG adds the steps of each call
+    (lookup, connection, TLS, attempts), ``uiza.TRACE`` everything. The
+    ``"uiza"`` logger's own level and handlers still apply (the root
+    logger's WARNING hides INFO unless configured, for example with
+    ``logging.basicConfig(level=logging.INFO)``).
+
+    Logging is off until this is called: importing the module installs
+    nothing, so a program that does not ask pays nothing (the library's
+    cost is then one atomic load per place that could log, and no Python
+    code runs on its threads). Lines of async calls come from library
+    worker threads; no line holds the API key or a stream key."""
+    global _atexit_registered
+    c_level = _c_log_level(level)
+    lib = load(library)
+    with _log_lock:
+        if c_level == 0:
+            _log_off(lib)
+            return
+        lib.uiza_set_log_callback(_ON_LOG_LINE, None, c_level)
+        _logging_to.add(lib)
+        if not _atexit_registered:
+            # Worker threads must not call into an interpreter that is
+            # being torn down.
+            atexit.register(_disable_all)
+            _atexit_registered = True
+
+
+def disable_logging(*, library=None):
+    """Turns the library's logging off again (the default). When it
+    returns, no thread is still in the callback."""
+    lib = load(library)
+    with _log_lock:
+        _log_off(lib)
+
+
+def _log_off(lib):
+    """Turns logging off for ``lib``; with _log_lock held."""
+    lib.uiza_set_log_callback(_NO_LOG_CALLBACK, None, 0)
+    _logging_to.discard(lib)
+
+
+def _disable_all():
+    with _log_lock:
+        for lib in list(_logging_to):
+            _log_off(lib)
 
 
 # ---------------------------------------------------------------- async

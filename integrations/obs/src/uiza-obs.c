@@ -677,6 +677,31 @@ static void pin_module(const void *address)
 #endif
 }
 
+/* libuiza's log lines, into OBS's log with the prefix "[uiza] ". Runs on
+ * the thread that made the line (a libuiza worker here, since the plugin
+ * makes only async calls); blog() is thread-safe. */
+static void uiza_log_to_obs(void *user_data, UizaLogLevel level,
+			    const char *message)
+{
+	(void)user_data;
+	int obs_level;
+	switch (level) {
+	case UIZA_LOG_ERROR:
+		obs_level = LOG_ERROR;
+		break;
+	case UIZA_LOG_WARN:
+		obs_level = LOG_WARNING;
+		break;
+	case UIZA_LOG_INFO:
+		obs_level = LOG_INFO;
+		break;
+	default:
+		obs_level = LOG_DEBUG;
+		break;
+	}
+	blog(obs_level, "[uiza] %s", message);
+}
+
 MODULE_EXPORT const char *obs_module_name(void)
 {
 	return "Uiza Live";
@@ -692,12 +717,18 @@ bool obs_module_load(void)
 	pin_module((const void *)&obs_module_load);
 	pin_module((const void *)&uiza_version);
 	obs_register_service(&uiza_service_info);
+	/* Up to INFO: each call's start and end, retries, failures and a
+	 * rotation's verdict. OBS does not tell a plugin whether it runs with
+	 * --verbose, so the steps of each call (DEBUG) stay off. */
+	uiza_set_log_callback(uiza_log_to_obs, NULL, UIZA_LOG_INFO);
 	blog(LOG_INFO, "[uiza-obs] loaded (libuiza %s)", uiza_version());
 	return true;
 }
 
 void obs_module_unload(void)
 {
+	/* Returns once no libuiza thread is in uiza_log_to_obs any more. */
+	uiza_set_log_callback(NULL, NULL, UIZA_LOG_ERROR);
 	/* Services are gone by now, their calls cancelled; let the last
 	 * callbacks return before OBS frees what they call into. */
 	for (int waited = 0;
