@@ -157,8 +157,18 @@ impl SecretScanner {
     /// Panics, naming the form but not the secret, if `text` holds one.
     pub fn assert_clean(&self, what: &str, text: &str) {
         if let Some(problem) = self.find(text) {
-            panic!("{what} {problem}: {}", redact_keys(text));
+            panic!("{what} {problem}: {}", self.redact(text));
         }
+    }
+
+    /// `text` with every form of every secret, and every run of 8 or more
+    /// hex digits, replaced: fit for a failure message.
+    fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (form, secret) in self.by_prefix.values().flatten() {
+            out = out.replace(form.as_str(), &format!("<secret #{secret}>"));
+        }
+        redact_keys(&out)
     }
 
     /// What is wrong with `text`, if anything.
