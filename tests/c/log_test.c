@@ -49,20 +49,7 @@
 #include <time.h>
 
 #include "uiza.h"
-
-static atomic_int passed, failed;
-
-#define CHECK(cond, ...)                                                         \
-    do {                                                                         \
-        if (cond) {                                                              \
-            atomic_fetch_add(&passed, 1);                                        \
-        } else {                                                                 \
-            atomic_fetch_add(&failed, 1);                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-            fprintf(stderr, __VA_ARGS__);                                        \
-            fputc('\n', stderr);                                                 \
-        }                                                                        \
-    } while (0)
+#include "check.h"
 
 static const char *base_url, *api_key, *ca_file;
 static pthread_t main_thread;
