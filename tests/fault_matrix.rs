@@ -2,7 +2,10 @@
 //! the one-shot `uiza_reset_stream_key`, each checked for: the documented
 //! status, the error document, the time taken against the budget, the
 //! number of attempts the sandbox saw (the retry policy), peak memory, and
-//! that the API key never comes back.
+//! that the API key never comes back: not in the documents, and not in any
+//! form in the library's log, which is captured at TRACE throughout
+//! (`support::log_capture`) together with every stream key the sandbox
+//! holds after each call.
 //!
 //! This file is its own process, so it can point the one-shot client at a
 //! sandbox through UIZA_BASE_URL before the first one-shot call.
@@ -13,6 +16,7 @@ use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use support::hygiene::*;
+use support::log_capture::log_capture;
 use support::*;
 use uiza::UizaStatus as S;
 
@@ -326,6 +330,7 @@ fn run_case(sb: &Sandbox, case: &Case, budget: Duration, call: &dyn Fn() -> Outc
     let (out, peak_kib) = support::memory::peak_growth_kib(call);
     let took = start.elapsed();
     let out = checked(out);
+    record_keys(sb, &out);
     let name = case.name;
 
     assert_eq!(out.status, case.status, "{name}: {}", out.json);
@@ -368,12 +373,23 @@ fn run_case(sb: &Sandbox, case: &Case, budget: Duration, call: &dyn Fn() -> Outc
     eprintln!("{name}: {:?} in {took:?}, peak +{peak_kib} KiB", out.status);
 }
 
+/// Gives the log scan the keys a call saw: the one it returned and the
+/// one the sandbox holds now.
+fn record_keys(sb: &Sandbox, out: &Outcome) {
+    log_capture().record_key(out.ingest_key());
+    log_capture().record_key(&sb.current_key(SEED_ENTITY_ID).unwrap());
+}
+
 /// The first call of a process builds the trust store and the pool; done
-/// before measuring so that the cases measure only themselves.
+/// before measuring so that the cases measure only themselves. Logging is
+/// on from here.
 fn warm_up(sb: &Sandbox, call: &dyn Fn() -> Outcome) {
     let _read = MEMORY_GATE.read().unwrap_or_else(|e| e.into_inner());
+    log_capture().record_key(&sb.current_key(SEED_ENTITY_ID).unwrap());
     sb.clear();
-    assert_eq!(checked(call()).status, S::Ok);
+    let out = checked(call());
+    assert_eq!(out.status, S::Ok);
+    record_keys(sb, &out);
 }
 
 #[test]
@@ -395,6 +411,7 @@ fn client_api_fault_matrix() {
         growth <= PEAK_LIMIT_KIB,
         "RSS grew by {growth} KiB over the matrix"
     );
+    log_capture().assert_clean(10 * all.len());
 }
 
 /// The one-shot client's sandbox, shared by this process's one-shot tests.
@@ -421,9 +438,11 @@ fn one_shot_fault_matrix() {
     let _turn = ONE_SHOT.lock().unwrap_or_else(|e| e.into_inner());
     let sb = one_shot_sandbox();
     warm_up(sb, &one_shot_call);
-    for case in &cases(DEFAULT_BUDGET) {
+    let cases = cases(DEFAULT_BUDGET);
+    for case in &cases {
         run_case(sb, case, DEFAULT_BUDGET, &one_shot_call);
     }
+    log_capture().assert_clean(10 * cases.len());
 }
 
 /// The one-shot client has the default 30 s budget: both overruns are run
@@ -433,6 +452,7 @@ fn one_shot_fault_matrix() {
 fn one_shot_overruns_end_at_the_default_budget() {
     let _turn = ONE_SHOT.lock().unwrap_or_else(|e| e.into_inner());
     let sb = one_shot_sandbox();
+    log_capture();
     let cases = overrun_cases(DEFAULT_BUDGET);
     sb.clear();
     for case in &cases {
@@ -458,6 +478,7 @@ fn one_shot_overruns_end_at_the_default_budget() {
     assert_eq!(stats.faults_applied, 2, "{stats:?}");
     let mut http_statuses: Vec<Option<u64>> = Vec::new();
     for (out, took) in results {
+        record_keys(sb, &out);
         assert_eq!(out.status, S::Timeout, "{}", out.json);
         assert_eq!(out.error_type(), "timeout");
         assert!(
@@ -476,4 +497,5 @@ fn one_shot_overruns_end_at_the_default_budget() {
     let mut expected: Vec<_> = cases.iter().map(|c| c.http_status).collect();
     expected.sort();
     assert_eq!(http_statuses, expected);
+    log_capture().assert_clean(2 * 3);
 }

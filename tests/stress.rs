@@ -8,7 +8,9 @@
 //! failure that one of the queued faults explains, and there are no more
 //! such failures than faults applied; at least half of each kind of call
 //! ends as without faults; every call within its budget; the API key in no
-//! document; and no heap growth per call from round to round.
+//! document; no secret in any form in the library's log, captured at TRACE
+//! throughout (`support::log_capture`, which writes to a file, not the
+//! heap); and no heap growth per call from round to round.
 //!
 //! This file is its own process: it points the one-shot client at its
 //! sandbox through UIZA_BASE_URL before the first one-shot call, and it
@@ -23,6 +25,7 @@ use std::sync::{Arc, Barrier, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use support::hygiene::*;
+use support::log_capture::log_capture;
 use support::memory::{live_heap_bytes, CountingAlloc};
 use support::*;
 use uiza::UizaStatus as S;
@@ -184,6 +187,7 @@ impl Round<'_> {
             };
             let took = start.elapsed();
             let out = checked(out);
+            log_capture().record_key(out.ingest_key());
             // A drip fault answers an unknown id with the seed entity: OK.
             assert!(
                 out.status == kind.clean()
@@ -282,6 +286,7 @@ fn slope(ys: &[i64]) -> f64 {
 fn thirty_two_threads_with_random_faults_and_no_heap_growth() {
     let sb = reliability_sandbox();
     std::env::set_var("UIZA_BASE_URL", sb.base_url());
+    log_capture().record_key(&sb.current_key(SEED_ENTITY_ID).unwrap());
     let started = Instant::now();
     let mut heap_after_round = Vec::new();
     let mut totals: BTreeMap<(Kind, String), usize> = BTreeMap::new();
@@ -321,6 +326,7 @@ fn thirty_two_threads_with_random_faults_and_no_heap_growth() {
         let stats = sb.stats();
         applied += stats.faults_applied;
         requests += stats.api_requests;
+        log_capture().record_key(&sb.current_key(SEED_ENTITY_ID).unwrap());
         sb.clear();
         fill_one_shot_pool(&sb);
         sb.clear();
@@ -375,4 +381,5 @@ fn thirty_two_threads_with_random_faults_and_no_heap_growth() {
         "the heap grows by {per_call:.1} bytes per call (at most \
          {LEAK_BOUND_BYTES_PER_CALL} allowed): {heap_after_round:?} after rounds 2..={ROUNDS}"
     );
+    log_capture().assert_clean(calls);
 }

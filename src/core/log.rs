@@ -64,6 +64,12 @@ struct Installed {
     max_level: Level,
 }
 
+/// Held by every unit test that installs a sink (here and in
+/// `ffi::logging`), since the sink is process-wide and tests run in
+/// parallel.
+#[cfg(test)]
+pub static TEST_SINK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Held only to clone or swap an `Arc`: no sink ever runs under it.
 static SINK: RwLock<Option<Arc<Installed>>> = RwLock::new(None);
 
@@ -226,6 +232,7 @@ mod tests {
     /// cannot see each other's sinks.
     #[test]
     fn sink_gets_enabled_levels_and_is_released_on_replace() {
+        let _serial = TEST_SINK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         struct Collect(Mutex<Vec<(Level, String)>>);
         impl Sink for Collect {
             fn log(&self, level: Level, message: &str) {

@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::time::Duration as UreqDuration;
@@ -26,16 +27,23 @@ use super::log::{enabled, log, Level};
 const MIN_PER_ADDRESS: Duration = Duration::from_millis(10);
 
 thread_local! {
-    /// Numbers the exchanges run on this thread, so that a connection can
-    /// tell the first use of an exchange from the later ones.
+    /// The exchange this thread runs now, so that a connection can tell
+    /// the first use of an exchange from the later ones.
     static EXCHANGE: Cell<u64> = const { Cell::new(0) };
 }
+
+/// Numbers exchanges across all threads: a pooled connection moves between
+/// threads, and per-thread numbers would let one thread's exchange look
+/// like another's (a worker's first exchange, reusing a connection that
+/// the caller's first exchange opened, would not be logged as a reuse).
+static NEXT_EXCHANGE: AtomicU64 = AtomicU64::new(1);
 
 /// Marks the start of an exchange on this thread: the next connection it
 /// uses is logged as new or reused. Only needed while logging is on.
 pub fn start_exchange() {
     if enabled(Level::Debug) {
-        EXCHANGE.with(|n| n.set(n.get().wrapping_add(1)));
+        let id = NEXT_EXCHANGE.fetch_add(1, Ordering::Relaxed);
+        EXCHANGE.with(|n| n.set(id));
     }
 }
 

@@ -134,3 +134,238 @@ pub unsafe extern "C" fn uiza_set_log_callback(
         log::set_sink(sink, level.unwrap_or(Level::Error));
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The callback plumbing, small enough for Miri: the core's events
+    //! reach an `extern "C"` callback with its `user_data`, levels filter,
+    //! NULL and out-of-range levels turn logging off or clamp, a NUL inside
+    //! a line is shown, and replacing the callback from another thread or
+    //! from inside the callback frees nothing still in use.
+    //!
+    //! The sink is process-wide and unit tests run in parallel: each test
+    //! holds `log::TEST_SINK_LOCK` (the core's own test does too), and
+    //! looks only for its own lines, since other tests' calls may log.
+
+    use super::*;
+    use crate::core::log::{enabled, log, TEST_SINK_LOCK};
+    use std::ffi::CStr;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Mutex, MutexGuard};
+
+    /// What a callback received, and whether its owner has let it go.
+    #[derive(Default)]
+    struct Collector {
+        lines: Mutex<Vec<(UizaLogLevel, String)>>,
+        freed: AtomicBool,
+    }
+
+    impl Collector {
+        fn has(&self, level: UizaLogLevel, line: &str) -> bool {
+            self.lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(l, m)| *l == level && m == line)
+        }
+
+        fn has_text(&self, text: &str) -> bool {
+            self.lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(_, m)| m.contains(text))
+        }
+    }
+
+    unsafe extern "C" fn collect(
+        user_data: *mut c_void,
+        level: UizaLogLevel,
+        message: *const c_char,
+    ) {
+        // SAFETY: every test installs this with a live `Collector`, and
+        // the library passes a NUL-terminated line.
+        let (collector, message) =
+            unsafe { (&*(user_data as *const Collector), CStr::from_ptr(message)) };
+        assert!(
+            !collector.freed.load(Ordering::SeqCst),
+            "a line reached a freed user_data"
+        );
+        let message = message.to_str().expect("UTF-8").to_owned();
+        collector.lines.lock().unwrap().push((level, message));
+    }
+
+    fn serialised() -> MutexGuard<'static, ()> {
+        TEST_SINK_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn install(collector: &Collector, max_level: UizaLogLevelArg) {
+        let user_data = collector as *const Collector as *mut c_void;
+        // SAFETY: `collect` may be called with this `user_data` until the
+        // next call, which every test makes before dropping `collector`.
+        unsafe { uiza_set_log_callback(Some(collect), user_data, max_level) };
+    }
+
+    fn off() {
+        // SAFETY: NULL turns logging off.
+        unsafe {
+            uiza_set_log_callback(
+                None,
+                std::ptr::null_mut(),
+                UizaLogLevel::UizaLogTrace as i32,
+            )
+        };
+    }
+
+    #[test]
+    fn lines_reach_the_callback_up_to_the_level() {
+        let _serial = serialised();
+        let collector = Collector::default();
+        install(&collector, UizaLogLevel::UizaLogInfo as i32);
+        log!(Info, "ffi test: info {}", 1);
+        log!(Error, "ffi test: error");
+        log!(Debug, "ffi test: debug");
+        off();
+        log!(Error, "ffi test: after off");
+        assert!(collector.has(UizaLogLevel::UizaLogInfo, "ffi test: info 1"));
+        assert!(collector.has(UizaLogLevel::UizaLogError, "ffi test: error"));
+        assert!(!collector.has_text("ffi test: debug"));
+        assert!(!collector.has_text("ffi test: after off"));
+    }
+
+    #[test]
+    fn out_of_range_levels_turn_off_or_clamp() {
+        let _serial = serialised();
+        let collector = Collector::default();
+        for below in [0, -1, i32::MIN] {
+            install(&collector, below);
+            assert!(!enabled(Level::Error), "max_level {below} is off");
+            log!(Error, "ffi test: below {below}");
+        }
+        for above in [6, 99, i32::MAX] {
+            install(&collector, above);
+            assert!(enabled(Level::Trace), "max_level {above} is TRACE");
+            log!(Trace, "ffi test: above {above}");
+        }
+        off();
+        assert!(!collector.has_text("ffi test: below"));
+        for above in [6, 99, i32::MAX] {
+            let line = format!("ffi test: above {above}");
+            assert!(collector.has(UizaLogLevel::UizaLogTrace, &line), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_nul_inside_a_line_is_shown_not_cut() {
+        let _serial = serialised();
+        let collector = Collector::default();
+        install(&collector, UizaLogLevel::UizaLogTrace as i32);
+        log!(Warn, "ffi test: before{}after", '\0');
+        off();
+        assert!(collector.has(UizaLogLevel::UizaLogWarn, "ffi test: before\\0after"));
+    }
+
+    /// Another thread emits while this one swaps two callbacks, each with
+    /// a heap `user_data` dropped as soon as the setter returns: Miri
+    /// reports any use after that free, and `collect` any line that still
+    /// reaches it.
+    #[test]
+    fn replacing_while_another_thread_emits_frees_nothing_in_use() {
+        let _serial = serialised();
+        let emitted = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    log!(Debug, "ffi test: from the emitter");
+                    emitted.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            // Raw pointers, as a C host holds them: moving a `Box` would
+            // invalidate the pointer the library holds (Stacked Borrows).
+            let mut old: *mut Collector = std::ptr::null_mut();
+            for round in 0..12 {
+                let next = if round % 3 == 2 {
+                    off();
+                    std::ptr::null_mut()
+                } else {
+                    let next = Box::into_raw(Box::<Collector>::default());
+                    // SAFETY: `next` stays live until after the next call.
+                    unsafe {
+                        uiza_set_log_callback(
+                            Some(collect),
+                            next.cast(),
+                            UizaLogLevel::UizaLogDebug as i32,
+                        )
+                    };
+                    next
+                };
+                if !old.is_null() {
+                    // SAFETY: `old` came from `Box::into_raw` and the
+                    // setter has returned: nothing uses it any more.
+                    unsafe {
+                        (*old).freed.store(true, Ordering::SeqCst);
+                        drop(Box::from_raw(old));
+                    }
+                }
+                old = next;
+                while emitted.load(Ordering::Relaxed) < round {
+                    std::thread::yield_now();
+                }
+            }
+            off();
+            if !old.is_null() {
+                // SAFETY: as above.
+                drop(unsafe { Box::from_raw(old) });
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(emitted.load(Ordering::Relaxed) >= 11);
+    }
+
+    /// Calls the setter from inside itself: first turns logging off, then
+    /// (through `REPLACEMENT`) installs another callback.
+    unsafe extern "C" fn replace_self(
+        user_data: *mut c_void,
+        level: UizaLogLevel,
+        message: *const c_char,
+    ) {
+        // SAFETY: as in `collect`.
+        unsafe { collect(user_data, level, message) };
+        let next = REPLACEMENT.swap(std::ptr::null_mut(), Ordering::SeqCst);
+        if next.is_null() {
+            off();
+        } else {
+            // SAFETY: `next` is the test's live `Collector`.
+            unsafe {
+                uiza_set_log_callback(Some(collect), next, UizaLogLevel::UizaLogTrace as i32)
+            };
+        }
+    }
+
+    static REPLACEMENT: std::sync::atomic::AtomicPtr<c_void> =
+        std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+    #[test]
+    fn a_callback_may_replace_itself() {
+        let _serial = serialised();
+        let first = Collector::default();
+        let second = Collector::default();
+        REPLACEMENT.store(&second as *const Collector as *mut c_void, Ordering::SeqCst);
+        let user_data = &first as *const Collector as *mut c_void;
+        // SAFETY: `first` outlives the callback, which `off()` below ends.
+        unsafe {
+            uiza_set_log_callback(
+                Some(replace_self),
+                user_data,
+                UizaLogLevel::UizaLogTrace as i32,
+            )
+        };
+        log!(Info, "ffi test: to the first");
+        log!(Info, "ffi test: to the second");
+        off();
+        assert!(first.has(UizaLogLevel::UizaLogInfo, "ffi test: to the first"));
+        assert!(!first.has_text("ffi test: to the second"));
+        assert!(second.has(UizaLogLevel::UizaLogInfo, "ffi test: to the second"));
+    }
+}

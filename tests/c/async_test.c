@@ -38,20 +38,7 @@
 #endif
 
 #include "uiza.h"
-
-static atomic_int passed, failed;
-
-#define CHECK(cond, ...)                                                         \
-    do {                                                                         \
-        if (cond) {                                                              \
-            atomic_fetch_add(&passed, 1);                                        \
-        } else {                                                                 \
-            atomic_fetch_add(&failed, 1);                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-            fprintf(stderr, __VA_ARGS__);                                        \
-            fputc('\n', stderr);                                                 \
-        }                                                                        \
-    } while (0)
+#include "check.h"
 
 #define MAX_ENTITIES 64
 #define MAX_CALLS 4096

@@ -8,6 +8,8 @@ pub mod c_build;
 pub mod consumer;
 pub mod hygiene;
 pub mod live;
+pub mod log_capture;
+pub mod log_program;
 pub mod memory;
 pub mod nginx;
 pub mod raw_peer;
