@@ -808,7 +808,10 @@ def enable_logging(level=logging.INFO, *, library=None):
 
 def disable_logging(*, library=None):
     """Turns the library's logging off again (the default). When it
-    returns, no thread is still in the callback."""
+    returns, no thread is still in the callback. Do not call it (or
+    ``enable_logging``) from a handler of the ``"uiza"`` logger: it waits
+    for the handlers running in other threads, which may be waiting for
+    it."""
     lib = load(library)
     with _log_lock:
         _log_off(lib)
