@@ -70,22 +70,27 @@ cc "${cflags[@]}" -o "$tmp/log_overhead" "$benches/log_overhead.c" "$benches/mea
 # --- the sandbox, over HTTP and over HTTPS -----------------------------------
 # Its request log goes to stderr, one line per request, the same for both
 # sides; it is dropped.
-start_sandbox() { # name [--tls --ca-out PATH]; prints the base URL
-    local name="$1" url=""
+# Not in a $(...) subshell: bench_stop_on_exit must record the pid in this
+# shell, or the sandbox would outlive the script.
+start_sandbox() { # name [--tls --ca-out PATH]; sets sandbox_url
+    local name="$1"
     shift
+    sandbox_url=""
     "$sandbox_bin" --listen 127.0.0.1:0 --api-key bench-key-not-a-secret "$@" \
         >"$tmp/$name.out" 2>/dev/null &
     bench_stop_on_exit $!
     for _ in $(seq 200); do
-        url="$(head -n 1 "$tmp/$name.out")"
-        [ -n "$url" ] && break
+        sandbox_url="$(head -n 1 "$tmp/$name.out")"
+        [ -n "$sandbox_url" ] && return 0
         sleep 0.05
     done
-    [ -n "$url" ] || { echo "benches/log_overhead.sh: uiza-sandbox did not start" >&2; exit 3; }
-    echo "$url"
+    echo "benches/log_overhead.sh: uiza-sandbox did not start" >&2
+    exit 3
 }
-http="$(start_sandbox http)"
-https="$(start_sandbox https --tls --ca-out "$tmp/ca.pem")"
+start_sandbox http
+http="$sandbox_url"
+start_sandbox https --tls --ca-out "$tmp/ca.pem"
+https="$sandbox_url"
 ca="$tmp/ca.pem"
 
 # --- the rows -----------------------------------------------------------------
