@@ -12,7 +12,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
+
+#include "measure.h" /* now_ns */
 
 /* nginx does not check it; it is still never printed. */
 #define BENCH_API_KEY "bench-key-not-a-secret"
@@ -22,12 +23,6 @@
 /* The current_key the rotation cases pass: any key other than the one
  * nginx returns, so that every rotation succeeds with its single PUT. */
 #define BENCH_OLD_KEY "live_old"
-
-static inline double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* Copies the value of "key" inside "ingest" out of a body, without a JSON
  * library: enough for the fixed document nginx serves. Returns 0 on success. */

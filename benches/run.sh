@@ -19,8 +19,8 @@
 # removed on exit, nginx included. docs/benchmark.md describes the method.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-benches="$root/benches"
+# shellcheck source=benches/common.sh
+. "$(dirname "$0")/common.sh"
 quick=0 serve=0
 [ "${1:-}" = "--quick" ] && quick=1
 [ "${1:-}" = "--serve" ] && serve=1
@@ -36,31 +36,9 @@ fi
 if ! echo '#include <openssl/ssl.h>' | cc -E -x c - >/dev/null 2>&1; then
     missing+=("libssl-dev (openssl/ssl.h)")
 fi
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "benches/run.sh: missing: ${missing[*]}; .ci/run installs them (.ci/install.d/)" >&2
-    exit 3
-fi
+[ "${#missing[@]}" -eq 0 ] || bench_missing run.sh "${missing[@]}"
 
-if [ -z "${UIZA_LIB_DIR:-}" ]; then
-    (cd "$root" && cargo build --release --lib --quiet)
-    UIZA_LIB_DIR="${CARGO_TARGET_DIR:-$root/target}/release"
-fi
-[ -f "$UIZA_LIB_DIR/libuiza.so" ] || { echo "no libuiza.so in $UIZA_LIB_DIR" >&2; exit 3; }
-
-tmp="$(mktemp -d)"
-nginx_pid=""
-cleanup() {
-    if [ -n "$nginx_pid" ]; then
-        kill "$nginx_pid" 2>/dev/null || true
-        wait "$nginx_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-# A signal would otherwise end the script without its EXIT trap (--serve
-# waits on nginx until it is stopped), leaving nginx and the temp dir.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_lib_dir
 
 # `localhost` rows go through the name resolver. Where it also names ::1,
 # nginx listens there too, so that neither client meets a refused address.
@@ -82,17 +60,13 @@ ca="$tmp/ca.pem"
 
 # --- build the C programs ---------------------------------------------------
 curl_libs="$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)"
-cflags=(-O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/include" -I"$benches")
-# DT_RPATH (not RUNPATH): searched before LD_LIBRARY_PATH, so the library
-# measured is the one in UIZA_LIB_DIR even under `cargo test`, whose
-# LD_LIBRARY_PATH holds target/<profile> (see tests/support/c_build.rs).
-uiza_link=(-L"$UIZA_LIB_DIR" -luiza -Wl,--disable-new-dtags,-rpath,"$UIZA_LIB_DIR")
+read -ra uiza_link <<<"$(uiza_link_flags "$UIZA_LIB_DIR")"
 # The three builds run side by side; `wait` on each one stops on an error.
 # bench links libssl only for the TLS probe (SSL_get_version & co. on the
 # SSL* libcurl hands out); the cold children link one library each.
 # shellcheck disable=SC2086
 cc "${cflags[@]}" $curl_cflags -DBENCH_UIZA -DBENCH_CURL -o "$tmp/bench" \
-    "$benches/bench.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lssl -lcrypto -lpthread &
+    "$benches/bench.c" "$benches/measure.c" "$benches/clients.c" "${uiza_link[@]}" $curl_libs -lssl -lcrypto -lpthread &
 cc_bench=$!
 cc "${cflags[@]}" -DBENCH_UIZA -o "$tmp/cold_uiza" \
     "$benches/cold.c" "$benches/clients.c" "${uiza_link[@]}" -lpthread &
@@ -135,6 +109,7 @@ sed -e "s|@DIR@|$tmp|g" -e "s|@LISTEN_HTTP@|$(listen "$http_port")|g" \
     -e "s|@ENTITY_JSON@|$entity|g" "$benches/nginx.conf.template" >"$tmp/nginx.conf"
 nginx -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/error.log" &
 nginx_pid=$!
+bench_stop_on_exit "$nginx_pid"
 for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$https_port") 2>/dev/null; then break; fi
     kill -0 "$nginx_pid" 2>/dev/null || { cat "$tmp/error.log" >&2; exit 3; }

@@ -1,8 +1,10 @@
-//! Smoke run of the libuiza-vs-libcurl benchmark (`benches/run.sh --quick`,
-//! a few dozen calls per case, twice, against a private nginx), so that the
-//! benchmark cannot rot. It asserts that the benchmark runs, prints its
-//! whole table and that both clients negotiated the same TLS parameters;
-//! never a time: timings on a shared CI machine prove nothing.
+//! Smoke runs of the benchmarks, so that they cannot rot: the
+//! libuiza-vs-libcurl one (`benches/run.sh --quick`, a few dozen calls per
+//! case, twice, against a private nginx) and the log-overhead one
+//! (`benches/log_overhead.sh --quick`, against uiza-sandbox). They assert
+//! that each runs and prints its whole table, and that both clients of the
+//! first negotiated the same TLS parameters; never a time: timings on a
+//! shared CI machine prove nothing.
 
 mod support;
 
@@ -65,37 +67,33 @@ fn tools_available() -> bool {
         && c_compiler_available()
 }
 
-#[test]
-fn benchmark_runs_and_prints_its_table() {
-    if !tools_available() {
-        return;
+/// Runs `benches/<script> --quick` with `envs` (and --quick's own 2 runs,
+/// so that every ratio has a range) and returns its stdout once it has
+/// checked that the run succeeded, that `rows` appear in that order, and
+/// that every row has its ten cells filled, a known verdict and, when it
+/// compares, the median and the range of the runs' ratios.
+fn run_quick(script: &str, envs: &[(&str, &std::path::Path)], rows: &[&str]) -> String {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("benches").join(script))
+        .arg("--quick")
+        .env_remove("BENCH_RUNS");
+    for (name, value) in envs {
+        cmd.env(name, value);
     }
-    let script = repo_root().join("benches/run.sh");
-    let out = run_checked(
-        Command::new("bash")
-            .arg(&script)
-            .arg("--quick")
-            // The libuiza.so this test was built with; the full benchmark
-            // builds and measures the release one instead.
-            .env("UIZA_LIB_DIR", lib_dir())
-            // --quick's own 2 runs, so that every ratio has a range.
-            .env_remove("BENCH_RUNS"),
-    );
+    let out = run_checked(&mut cmd);
     let (stdout, stderr) = (&out.stdout, &out.stderr);
     assert!(
         out.status.success(),
-        "benches/run.sh --quick failed ({}):\n{stdout}\n{stderr}",
+        "benches/{script} --quick failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
     let mut rest: &str = stdout;
-    for row in ROWS {
+    for row in rows {
         let at = rest
             .find(row)
             .unwrap_or_else(|| panic!("the table lacks {row:?} (in order):\n{stdout}"));
         rest = &rest[at + row.len()..];
     }
-    // Every measured row has its ten cells filled, and the ratio of a
-    // compared row gives the median and the range of the runs.
     for line in stdout.lines().filter(|l| l.starts_with("| ")) {
         assert_eq!(line.matches(" | ").count(), 9, "malformed row: {line}");
         assert!(!line.contains("|  |"), "empty cell: {line}");
@@ -112,6 +110,17 @@ fn benchmark_runs_and_prints_its_table() {
             );
         }
     }
+    out.stdout
+}
+
+#[test]
+fn benchmark_runs_and_prints_its_table() {
+    if !tools_available() {
+        return;
+    }
+    // The libuiza.so this test was built with; the full benchmark builds
+    // and measures the release one instead.
+    let stdout = &run_quick("run.sh", &[("UIZA_LIB_DIR", &lib_dir())], ROWS);
     // Like is compared with like: the same TLS version, cipher suite and
     // group for both clients, on every connection of the run.
     let pinned = "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519";
@@ -126,5 +135,47 @@ fn benchmark_runs_and_prints_its_table() {
     assert!(
         all.ends_with(&format!(" × {pinned}")) && !all.contains(';'),
         "connections with other TLS parameters: {all}"
+    );
+}
+
+/// The rows of `benches/log_overhead.sh`, in order.
+const LOG_ROWS: &[&str] = &[
+    "| case (A vs B) | A median | A p99 | A calls/s |",
+    "| warm reset HTTP, logging off: this libuiza vs v0.2.0 |",
+    "| warm reset HTTPS, logging off: this libuiza vs v0.2.0 |",
+    "| warm reset HTTP, logging on at INFO into a no-op callback: this libuiza vs v0.2.0 (info; 2.0 log lines per call) |",
+    "| warm reset HTTPS, logging on at INFO into a no-op callback: this libuiza vs v0.2.0 (info; 2.0 log lines per call) |",
+    "| warm reset HTTP, logging on at DEBUG into a no-op callback:",
+    "| warm reset HTTPS, logging on at DEBUG into a no-op callback:",
+    "log overhead table done",
+];
+
+/// `benches/log_overhead.sh --quick` with the library of this test as both
+/// sides (building the v0.2.0 tag in release would take minutes) and a
+/// debug uiza-sandbox: it proves the script, the two-libraries-in-one-
+/// process loading and the rows, never a time.
+#[test]
+fn log_overhead_benchmark_runs_and_prints_its_table() {
+    if !c_compiler_available() || !tool_available("git", &["--version"], "git") {
+        return;
+    }
+    run_checked(Command::new(env!("CARGO")).current_dir(repo_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "uiza-sandbox",
+        "--bin",
+        "uiza-sandbox",
+    ]));
+    let sandbox = support::c_build::profile_dir().join("uiza-sandbox");
+    let lib = lib_dir();
+    run_quick(
+        "log_overhead.sh",
+        &[
+            ("UIZA_LIB_DIR", &lib),
+            ("UIZA_BASE_LIB_DIR", &lib),
+            ("UIZA_SANDBOX_BIN", &sandbox),
+        ],
+        LOG_ROWS,
     );
 }

@@ -102,6 +102,75 @@ fn example_explains_failures() {
     assert!(out.stderr.contains("tls_error"));
 }
 
+/// `UIZA_EXAMPLE_LOG=debug` prints the library's log on stderr (the switch
+/// docs/debugging.md's log was captured with): an exactly-once rotation
+/// whose PUT is applied and then dropped logs the read-back and its
+/// verdict, and neither the API key nor a whole stream key. Without the
+/// switch stderr stays empty; a level it does not know is a usage error.
+#[test]
+fn example_log_switch_shows_the_read_back_of_a_rotation() {
+    if !c_compiler_available() {
+        return;
+    }
+    let sb = tls_sandbox();
+    let ca = write_temp_file("example-log-ca.pem", sb.ca_pem().unwrap());
+    let before = sb.current_key(SEED_ENTITY_ID).unwrap();
+    sb.push_fault(fault(r#"{"kind":"apply_then_drop","method":"PUT"}"#));
+    let rotate = |log: Option<&str>| {
+        let mut cmd = Command::new(example());
+        cmd.args(["--exactly-once", SEED_ENTITY_ID])
+            .env("UIZA_API_KEY", DEFAULT_API_KEY)
+            .env("UIZA_BASE_URL", sb.base_url())
+            .env("UIZA_CA_FILE", &ca)
+            .env_remove("UIZA_EXAMPLE_LOG");
+        if let Some(level) = log {
+            cmd.env("UIZA_EXAMPLE_LOG", level);
+        }
+        run(&mut cmd)
+    };
+    let out = rotate(Some("debug"));
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let key = sb.current_key(SEED_ENTITY_ID).unwrap();
+    assert_ne!(key, before);
+    assert!(
+        stdout.contains(&format!("ingest key:  {key}\n")),
+        "{stdout}"
+    );
+    // One rotation, found by the read-back: the PUT was not sent again.
+    assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
+    for line in [
+        "[info] rotation of live entity ",
+        "[debug] reading the entity first, for the key the rotation replaces",
+        "[debug] name lookup: none needed, 127.0.0.1:",
+        "[debug] TLS with 127.0.0.1: TLSv1_3, ",
+        "[warn] the PUT's outcome is unknown (",
+        "[info] read-back verdict: the key changed, so the rotation happened; no retry",
+        "[info] rotation succeeded after 3 attempt(s) in ",
+        "; ingest key live_…",
+    ] {
+        assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
+    }
+    tools::assert_no_secret("the example's log", stderr);
+    for secret in [&before, &key] {
+        assert!(
+            !stderr.contains(secret.as_str()),
+            "a stream key in:\n{stderr}"
+        );
+    }
+
+    let quiet = rotate(None);
+    assert!(quiet.status.success(), "{}", quiet.stderr);
+    assert_eq!(quiet.stderr, "");
+    let wrong = rotate(Some("verbose"));
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        wrong.stderr.contains("UIZA_EXAMPLE_LOG"),
+        "{}",
+        wrong.stderr
+    );
+}
+
 /// ureq looks a host up on every call, on a new thread when a timeout is
 /// set; the library answers IP literals itself and caches host names, so a
 /// host process sees no thread per call (and, under LeakSanitizer, no

@@ -1,18 +1,25 @@
 /*
  * reset_stream_key - rotate the RTMP ingest key of a Uiza live entity.
  *
- *   usage: reset_stream_key <live-entity-id>
+ *   usage: reset_stream_key [--exactly-once] <live-entity-id>
+ *
+ * --exactly-once rotates through uiza_client_rotate_stream_key: the entity
+ * is read first, and after a failure the server may have acted on, read
+ * back instead of sending the PUT again.
  *
  * Environment:
- *   UIZA_API_KEY   your Uiza API key (required)
- *   UIZA_BASE_URL  API base URL (optional; default https://api.uiza.sh)
- *   UIZA_CA_FILE   extra trusted CA certificates, PEM (optional)
+ *   UIZA_API_KEY      your Uiza API key (required)
+ *   UIZA_BASE_URL     API base URL (optional; default https://api.uiza.sh)
+ *   UIZA_CA_FILE      extra trusted CA certificates, PEM (optional)
+ *   UIZA_EXAMPLE_LOG  error, warn, info, debug or trace (optional): print
+ *                     the library's log lines up to that level on stderr
  *
  * Prints the new ingest URL and key. Exit status: 0 on success, 1 when the
  * API or the network refused, 2 on a usage or configuration error.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "print_entity.h"
 #include "uiza.h"
@@ -36,6 +43,31 @@ static void print_failure(UizaStatus status, const char *json) {
         fprintf(stderr, "reset_stream_key: %s\n", uiza_status_str(status));
     }
     uiza_error_free(error);
+}
+
+/* The log callback: any thread may call it, several at once; stdio's own
+ * locking keeps each line whole. */
+static void print_log_line(void *user_data, UizaLogLevel level, const char *message) {
+    static const char *const names[] = {"?", "error", "warn", "info", "debug", "trace"};
+    (void)user_data;
+    fprintf(stderr, "[%s] %s\n", names[level >= 1 && level <= 5 ? level : 0], message);
+}
+
+/* UIZA_EXAMPLE_LOG: 0 when it names a level (or is unset), -1 otherwise. */
+static int configure_log(void) {
+    static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
+    const char *wanted = env("UIZA_EXAMPLE_LOG");
+    if (wanted == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < 5; i++) {
+        if (strcmp(wanted, names[i]) == 0) {
+            uiza_set_log_callback(print_log_line, NULL, (UizaLogLevel)(i + 1));
+            return 0;
+        }
+    }
+    fprintf(stderr, "reset_stream_key: UIZA_EXAMPLE_LOG must be error, warn, info, debug or trace\n");
+    return -1;
 }
 
 static UizaClient *configure_client(void) {
@@ -67,8 +99,13 @@ static UizaClient *configure_client(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <live-entity-id>\n", argv[0]);
+    int exactly_once = argc == 3 && strcmp(argv[1], "--exactly-once") == 0;
+    if (argc != 2 + exactly_once) {
+        fprintf(stderr, "usage: %s [--exactly-once] <live-entity-id>\n", argv[0]);
+        return 2;
+    }
+    const char *id = argv[argc - 1];
+    if (configure_log() != 0) {
         return 2;
     }
     UizaClient *client = configure_client();
@@ -77,7 +114,9 @@ int main(int argc, char **argv) {
     }
 
     char *json = NULL;
-    UizaStatus status = uiza_client_reset_stream_key(client, argv[1], &json);
+    UizaStatus status = exactly_once
+                            ? uiza_client_rotate_stream_key(client, id, NULL, NULL, &json)
+                            : uiza_client_reset_stream_key(client, id, &json);
     uiza_client_free(client);
     if (status != UIZA_STATUS_OK) {
         print_failure(status, json);
@@ -85,5 +124,5 @@ int main(int argc, char **argv) {
         return status == UIZA_STATUS_INVALID_ARGUMENT ? 2 : 1;
     }
 
-    return print_entity("reset_stream_key", argv[1], json);
+    return print_entity("reset_stream_key", id, json);
 }
