@@ -438,3 +438,32 @@ fn callbacks_that_replace_themselves_do_not_deadlock() {
     assert!(out.stdout.contains(" passed, 0 failed"), "{}", out.stdout);
     assert!(out.stdout.contains("reentrant: a=1 b=3 "), "{}", out.stdout);
 }
+
+/// A server's error message reaches the log as one line, with the API key
+/// it echoes redacted and any stream key elided: it can neither forge a
+/// line nor smuggle a secret into one.
+#[test]
+fn server_text_cannot_forge_lines_or_carry_secrets() {
+    let capture = support::log_capture::log_capture();
+    let sb = sandbox();
+    let message =
+        format!("first\nforged line {DEFAULT_API_KEY} live_0123456789abcdef0123456789abcdef");
+    let body = serde_json::json!({"message": message, "error_type": "x"}).to_string();
+    let queued = serde_json::json!({"kind": "status", "status": 400, "body": body});
+    sb.push_fault(fault(&queued.to_string()));
+    let c = TestClient::for_sandbox(&sb);
+    let out = c.reset(SEED_ENTITY_ID);
+    assert_eq!(out.status, S::BadRequest, "{}", out.json);
+    let lines = capture.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("first\\nforged line [redacted] live_…")),
+        "the server's message is not in the log as one scrubbed line"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("forged line")),
+        "a server message forged a log line"
+    );
+    capture.assert_clean(1);
+}

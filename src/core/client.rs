@@ -206,6 +206,7 @@ impl Client {
                 (_, Rotated::NotApplicable) => e.with_rotated(Rotated::No),
             };
             e.with_diagnostics(attempts, elapsed)
+                .without_secret(key.for_scrubbing())
         });
         log_outcome(op, &result, attempts, elapsed, key);
         result

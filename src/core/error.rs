@@ -121,6 +121,16 @@ impl Error {
         self
     }
 
+    /// The error with `secret` (the API key) redacted from its message: a
+    /// server's message is copied verbatim, and a server that echoes the
+    /// key must not make the library hand it out again.
+    pub fn without_secret(mut self, secret: &str) -> Error {
+        if let std::borrow::Cow::Owned(clean) = super::log::redact(&self.message, &[secret]) {
+            self.message = clean;
+        }
+        self
+    }
+
     /// Attaches the HTTP status of the response the failure came with.
     pub fn with_http_status(mut self, code: u16) -> Error {
         self.http_status = Some(code);

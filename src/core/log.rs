@@ -112,7 +112,7 @@ pub fn emit(level: Level, args: fmt::Arguments<'_>) {
     let Some(installed) = installed.filter(|i| level <= i.max_level) else {
         return;
     };
-    let message = fmt::format(args);
+    let message = one_line(fmt::format(args));
     struct Running;
     impl Drop for Running {
         fn drop(&mut self) {
@@ -185,16 +185,33 @@ pub fn http_status(code: Option<u16>) -> String {
     code.map_or_else(String::new, |c| format!(", answered HTTP {c}"))
 }
 
-/// Text from outside the library (a server's error message), made safe to
-/// log: each `secret` is replaced by `[redacted]`, and anything that looks
-/// like a stream key (`live_` and what follows) is elided.
-pub fn scrub<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
-    let mut out = Cow::Borrowed(text);
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(secret) {
-            out = Cow::Owned(out.replace(secret, "[redacted]"));
+/// A message as one line: control characters (a server's message may hold
+/// a newline, which would forge a second log line) and Unicode line
+/// separators are written as escapes.
+fn one_line(message: String) -> String {
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if !message.contains(breaks) {
+        return message;
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if breaks(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
         }
     }
+    out
+}
+
+/// Text from outside the library (a server's error message), made safe to
+/// log: each `secret`, as given, percent-encoded or JSON-escaped, is
+/// replaced by `[redacted]`, and anything that looks like a stream key
+/// (`live_` and what follows) is elided.
+pub fn scrub<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
+    let out = redact(text, secrets);
     if !out.contains("live_") {
         return out;
     }
@@ -213,10 +230,67 @@ pub fn scrub<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
     Cow::Owned(elided)
 }
 
+/// `text` with each `secret`, as given, percent-encoded or JSON-escaped,
+/// replaced by `[redacted]`.
+pub fn redact<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        for form in [
+            secret.to_string(),
+            percent_encoded(secret),
+            json_escaped(secret),
+        ] {
+            if out.contains(&form) {
+                out = Cow::Owned(out.replace(&form, "[redacted]"));
+            }
+        }
+    }
+    out
+}
+
+/// `secret` as a URL would carry it: every byte outside the unreserved set
+/// as `%XX`.
+fn percent_encoded(secret: &str) -> String {
+    secret
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `secret` as a JSON string would carry it (without the quotes).
+fn json_escaped(secret: &str) -> String {
+    let quoted = serde_json::to_string(secret).unwrap_or_default();
+    quoted.trim_matches('"').to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[test]
+    fn messages_stay_one_line() {
+        assert_eq!(one_line("plain".into()), "plain");
+        assert_eq!(
+            one_line("a\nforged\r\tline\u{0}\u{2028}end".into()),
+            "a\\nforged\\r\\tline\\u{0}\\u{2028}end"
+        );
+    }
+
+    #[test]
+    fn encoded_secrets_are_redacted_too() {
+        let secret = "k/ey\"1";
+        let text = "raw k/ey\"1, url k%2Fey%221, json k/ey\\\"1";
+        assert_eq!(
+            scrub(text, &[secret]),
+            "raw [redacted], url [redacted], json [redacted]"
+        );
+    }
 
     #[test]
     fn scrub_removes_secrets_and_stream_keys() {

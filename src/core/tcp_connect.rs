@@ -117,10 +117,12 @@ fn connect_any(addrs: &[SocketAddr], timeout: NextTimeout) -> Result<TcpStream, 
         match attempt {
             Ok(stream) => return Ok(stream),
             Err(e) if only_this_address(&e) => {
-                log!(
-                    Debug,
-                    "connect to {addr} failed: {e}; trying the next address"
-                );
+                let next = if i + 1 < addrs.len() {
+                    "; trying the next address"
+                } else {
+                    ""
+                };
+                log!(Debug, "connect to {addr} failed: {e}{next}");
                 last_error = Some(ureq::Error::Io(e));
             }
             Err(e)
