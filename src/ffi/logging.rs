@@ -86,8 +86,9 @@ unsafe impl Sync for CallbackSink {}
 
 impl Sink for CallbackSink {
     fn log(&self, level: Level, message: &str) {
-        // A line with a NUL inside (only possible from text a server sent)
-        // would be cut short in C; show the NUL instead.
+        // The core writes control characters, NUL included, as escapes,
+        // so a line is never cut short in C; the fallback only keeps this
+        // from failing should that ever change.
         let line = CString::new(message)
             .unwrap_or_else(|_| CString::new(message.replace('\0', "\\0")).unwrap_or_default());
         // SAFETY: the caller gave this function pointer and promised that
@@ -262,7 +263,7 @@ mod tests {
         install(&collector, UizaLogLevel::UizaLogTrace as i32);
         log!(Warn, "ffi test: before{}after", '\0');
         off();
-        assert!(collector.has(UizaLogLevel::UizaLogWarn, "ffi test: before\\0after"));
+        assert!(collector.has(UizaLogLevel::UizaLogWarn, "ffi test: before\\u{0}after"));
     }
 
     /// Another thread emits while this one swaps two callbacks, each with
