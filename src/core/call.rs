@@ -10,7 +10,7 @@ use super::attempt::{Answer, Attempt, Failure, Method};
 use super::cancel::CancelToken;
 use super::client::Snapshot;
 use super::error::Error;
-use super::log::{http_status, log, scrub};
+use super::log::{enabled, http_status, log, scrub, Level};
 use super::precise_wait::abortable;
 use super::retry::backoff;
 use super::status::UizaStatus;
@@ -55,13 +55,13 @@ impl<'a> Call<'a> {
         snap: &'a Snapshot,
         auth: HeaderValue,
         limits: &CallLimits,
+        started: Instant,
         closing: &CancelToken,
     ) -> Result<Call<'a>, Error> {
         let budget = match limits.budget_cap {
             Some(cap) => snap.settings.budget.min(nonzero_budget(cap)?),
             None => snap.settings.budget,
         };
-        let started = limits.started.unwrap_or_else(Instant::now);
         // The call's own token, which every source of cancellation reaches.
         let cancel = CancelToken::new();
         closing.link(&cancel);
@@ -140,7 +140,8 @@ impl<'a> Call<'a> {
             self.attempts,
             left.as_millis()
         );
-        let sent = Instant::now();
+        // Timed only for the log: a clock read per attempt is not free.
+        let sent = enabled(Level::Debug).then(Instant::now);
         let result = Attempt {
             agent: &self.snap.pool.agent,
             method,
@@ -151,7 +152,7 @@ impl<'a> Call<'a> {
             body_limit: self.snap.settings.body_limit,
         }
         .run();
-        let ms = sent.elapsed().as_secs_f64() * 1e3;
+        let ms = sent.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
         match &result {
             Ok(_) => log!(Debug, "attempt {}: succeeded in {ms:.1} ms", self.attempts),
             Err(f) => log!(

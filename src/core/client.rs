@@ -17,7 +17,7 @@ use super::attempt::Answer;
 use super::call::{Call, CallLimits};
 use super::cancel::CancelToken;
 use super::error::{Error, Rotated};
-use super::log::{elided_key, http_status, log};
+use super::log::{elided_key, enabled, http_status, log, Level};
 use super::request_path::EntityId;
 use super::rotation;
 use super::secret::ApiKey;
@@ -198,17 +198,18 @@ impl Client {
     ) -> Result<Answer, Error> {
         let started = limits.started.unwrap_or_else(Instant::now);
         let mut attempts = 0;
-        let result = self.run(key, id, op, limits, &mut attempts);
-        let elapsed = started.elapsed();
+        let result = self.run(key, id, op, limits, started, &mut attempts);
         let result = result.map_err(|e| {
             let e = match (op, e.rotated) {
                 (Operation::Read, _) | (_, Rotated::No | Rotated::Unknown) => e,
                 (_, Rotated::NotApplicable) => e.with_rotated(Rotated::No),
             };
-            e.with_diagnostics(attempts, elapsed)
+            e.with_diagnostics(attempts, started.elapsed())
                 .without_secret(key.for_scrubbing())
         });
-        log_outcome(op, &result, attempts, elapsed, key);
+        if enabled(Level::Error) {
+            log_outcome(op, &result, attempts, started.elapsed(), key);
+        }
         result
     }
 
@@ -218,11 +219,12 @@ impl Client {
         id: &str,
         op: Operation<'_>,
         limits: &CallLimits,
+        started: Instant,
         attempts: &mut u32,
     ) -> Result<Answer, Error> {
         let id = EntityId::parse(id)?;
         let snap = self.snapshot();
-        let mut call = Call::new(&snap, key.header_value()?, limits, &self.closing)?;
+        let mut call = Call::new(&snap, key.header_value()?, limits, started, &self.closing)?;
         let base = &snap.settings.base_url;
         log!(
             Info,

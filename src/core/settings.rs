@@ -186,7 +186,7 @@ pub fn build_agent(trust: &TrustRoots, budget: Duration) -> Agent {
         ().chain(ConnectProxyConnector::default())
             .chain(TcpConnector)
             .chain(SlicedWaitConnector)
-            .chain(TlsConnector::new(&trust.root_certs())),
+            .chain(TlsConnector::new(trust.root_certs())),
         CachingResolver::default(),
     )
 }

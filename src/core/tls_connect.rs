@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::io::{Read, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use rustls::client::ClientConnection;
@@ -26,27 +26,40 @@ use super::log::{log, Level};
 use super::tcp_connect::left_since;
 
 pub struct TlsConnector {
-    config: Arc<ClientConfig>,
+    roots: RootCerts,
+    /// Built on the first TLS connection: parsing the roots costs
+    /// milliseconds, which an HTTP-only client, or a pool a setter replaces
+    /// before it connects, never needs to pay.
+    config: OnceLock<Arc<ClientConfig>>,
 }
 
 impl TlsConnector {
     /// A connector that verifies servers against `roots`.
-    pub fn new(roots: &RootCerts) -> TlsConnector {
-        let mut store = RootCertStore::empty();
-        if let RootCerts::Specific(certs) = roots {
-            let ders = certs.iter().map(|c| CertificateDer::from(c.der()));
-            store.add_parsable_certificates(ders);
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(ALL_VERSIONS)
-            // The ring provider supports every version rustls does.
-            .expect("ring supports TLS 1.2 and 1.3")
-            .with_root_certificates(store)
-            .with_no_client_auth();
+    pub fn new(roots: RootCerts) -> TlsConnector {
         TlsConnector {
-            config: Arc::new(config),
+            roots,
+            config: OnceLock::new(),
         }
+    }
+
+    fn config(&self) -> Arc<ClientConfig> {
+        self.config
+            .get_or_init(|| {
+                let mut store = RootCertStore::empty();
+                if let RootCerts::Specific(certs) = &self.roots {
+                    let ders = certs.iter().map(|c| CertificateDer::from(c.der()));
+                    store.add_parsable_certificates(ders);
+                }
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
+                let config = ClientConfig::builder_with_provider(provider)
+                    .with_protocol_versions(ALL_VERSIONS)
+                    // The ring provider supports every version rustls does.
+                    .expect("ring supports TLS 1.2 and 1.3")
+                    .with_root_certificates(store)
+                    .with_no_client_auth();
+                Arc::new(config)
+            })
+            .clone()
     }
 }
 
@@ -73,7 +86,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
             .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
 
         let started = Instant::now();
-        let mut conn = ClientConnection::new(self.config.clone(), name)?;
+        let mut conn = ClientConnection::new(self.config(), name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(left_since(details.timeout, details.now));
         if let Err(e) = conn.complete_io(&mut sock) {
