@@ -139,7 +139,7 @@ CurlSide *curl_side_new(const char *base_url, const char *ca_file, CURLSH *share
     curl_easy_setopt(s->easy, CURLOPT_URL, url);
     curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
-    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "uiza-c/0.2.0");
+    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "uiza-c/0.3.0");
     curl_easy_setopt(s->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(s->easy, CURLOPT_TCP_NODELAY, 1L);

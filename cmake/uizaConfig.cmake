@@ -1,7 +1,7 @@
 # CMake package of libuiza. `cargo cinstall` installs it into
 # <prefix>/share/cmake/uiza/, next to the library it describes:
 #
-#   find_package(uiza 0.2 CONFIG REQUIRED)   # -DCMAKE_PREFIX_PATH=<prefix>
+#   find_package(uiza 0.3 CONFIG REQUIRED)   # -DCMAKE_PREFIX_PATH=<prefix>
 #   target_link_libraries(app PRIVATE uiza::uiza)
 #
 # uiza::uiza is the shared library with its include directory (uiza.h and

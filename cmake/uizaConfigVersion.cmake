@@ -1,9 +1,9 @@
 # Version of the CMake package of libuiza; equals Cargo.toml's version
 # (tests/install.rs checks it).
-set(PACKAGE_VERSION "0.2.0")
+set(PACKAGE_VERSION "0.3.0")
 
 # While the major version is 0, a new minor version may break the API (the
-# soname libuiza.so.0.2 says the same); from 1.0 on, the major version
+# soname libuiza.so.0.3 says the same); from 1.0 on, the major version
 # decides. A request for a newer version than this is never satisfied.
 if(NOT PACKAGE_FIND_VERSION)
     set(PACKAGE_VERSION_COMPATIBLE TRUE)

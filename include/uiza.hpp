@@ -837,7 +837,7 @@ inline void set_max_worker_threads(std::uint32_t max) {
     }
 }
 
-/** The version of the library loaded at run time, such as "0.2.0". */
+/** The version of the library loaded at run time, such as "0.3.0". */
 inline std::string version() { return uiza_version(); }
 
 /** How much a log line matters (UizaLogLevel); a lower value matters more. */

@@ -418,7 +418,7 @@ func outOfMemory() *Error {
 	return &Error{Status: StatusInternal, Message: "out of memory", ErrorType: "internal_error"}
 }
 
-// Version is the library's version, such as "0.2.0".
+// Version is the library's version, such as "0.3.0".
 func Version() string { return C.GoString(C.uiza_version()) }
 
 // newNative creates a native client from a key held in Go memory, through

@@ -547,12 +547,12 @@ class LoadTest(unittest.TestCase):
         return path, asked
 
     def test_library_argument_then_variable_then_find_library_then_name(self):
-        self.assertEqual(self.resolve("libuiza.so.0.2", "/opt/a/libuiza.so", "/opt/b/libuiza.so"),
+        self.assertEqual(self.resolve("libuiza.so.0.3", "/opt/a/libuiza.so", "/opt/b/libuiza.so"),
                          ("/opt/a/libuiza.so", []))
-        self.assertEqual(self.resolve("libuiza.so.0.2", None, "/opt/b/libuiza.so"),
+        self.assertEqual(self.resolve("libuiza.so.0.3", None, "/opt/b/libuiza.so"),
                          ("/opt/b/libuiza.so", []))
-        self.assertEqual(self.resolve("libuiza.so.0.2"), ("libuiza.so.0.2", ["uiza"]))
-        self.assertEqual(self.resolve("libuiza.so.0.2", env=""), ("libuiza.so.0.2", ["uiza"]))
+        self.assertEqual(self.resolve("libuiza.so.0.3"), ("libuiza.so.0.3", ["uiza"]))
+        self.assertEqual(self.resolve("libuiza.so.0.3", env=""), ("libuiza.so.0.3", ["uiza"]))
         self.assertEqual(self.resolve(None), (uiza._platform_name(), ["uiza"]))
         if sys.platform.startswith("linux"):
             self.assertEqual(uiza._platform_name(), "libuiza.so")

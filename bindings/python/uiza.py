@@ -326,7 +326,7 @@ def _platform_name():
 @functools.lru_cache(maxsize=None)
 def _installed_library():
     """What ctypes.util.find_library("uiza") finds (such as
-    "libuiza.so.0.2" of a copy installed with cargo cinstall), else the
+    "libuiza.so.0.3" of a copy installed with cargo cinstall), else the
     platform's name. Looked up once: find_library may run ldconfig or a
     compiler."""
     return ctypes.util.find_library("uiza") or _platform_name()
@@ -369,7 +369,7 @@ def _status_text(status):
 
 
 def version(library=None):
-    """The library's version, such as "0.2.0"."""
+    """The library's version, such as "0.3.0"."""
     return load(library).uiza_version().decode()
 
 

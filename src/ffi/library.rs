@@ -35,7 +35,7 @@ pub extern "C" fn uiza_status_str(status: i32) -> *const c_char {
     })
 }
 
-/// The library's version, such as "0.2.0". Static; do not free it.
+/// The library's version, such as "0.3.0". Static; do not free it.
 #[no_mangle]
 pub extern "C" fn uiza_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
