@@ -30,7 +30,7 @@
  * version of the library actually loaded at run time.
  */
 #define UIZA_VERSION_MAJOR 0
-#define UIZA_VERSION_MINOR 2
+#define UIZA_VERSION_MINOR 3
 #define UIZA_VERSION_PATCH 0
 
 /**
@@ -723,7 +723,7 @@ void uiza_string_free(char *s);
 const char *uiza_status_str(int32_t status);
 
 /**
- * The library's version, such as "0.2.0". Static; do not free it.
+ * The library's version, such as "0.3.0". Static; do not free it.
  */
 const char *uiza_version(void);
 
