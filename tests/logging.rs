@@ -23,6 +23,12 @@ use support::*;
 use uiza::UizaStatus as S;
 
 /// Compiled once per test process (tests run in parallel threads).
+/// The sandbox the C program talks to, or `None` (with the skip line)
+/// where there is no C compiler to build the program.
+fn log_sandbox() -> Option<LogSandbox> {
+    c_compiler_available().then(LogSandbox::start)
+}
+
 fn program() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| compile_c("log_test", &["tests/c/log_test.c"], &["-pthread"]))
@@ -140,10 +146,9 @@ fn run_steps(ls: &LogSandbox, steps: &[&str]) -> Vec<Step> {
 
 #[test]
 fn events_come_in_order_on_the_calling_thread_and_on_a_worker() {
-    if !c_compiler_available() {
+    let Some(ls) = log_sandbox() else {
         return;
-    }
-    let ls = LogSandbox::start();
+    };
     let base = ls.sb.base_url();
     let port = ls.sb.addr().port();
     let seed = SEED_ENTITY_ID;
@@ -211,10 +216,9 @@ fn events_come_in_order_on_the_calling_thread_and_on_a_worker() {
 
 #[test]
 fn every_retry_wait_is_logged_with_its_length() {
-    if !c_compiler_available() {
+    let Some(ls) = log_sandbox() else {
         return;
-    }
-    let ls = LogSandbox::start();
+    };
     let reset = format!("reset:{SEED_ENTITY_ID}");
     // Faults apply to the next requests, so each call gets its own run.
     let run_with = |faults: &[&str]| {
@@ -276,10 +280,9 @@ fn every_retry_wait_is_logged_with_its_length() {
 
 #[test]
 fn nothing_is_logged_when_off_or_below_the_level() {
-    if !c_compiler_available() {
+    let Some(ls) = log_sandbox() else {
         return;
-    }
-    let ls = LogSandbox::start();
+    };
     let reset = format!("reset:{SEED_ENTITY_ID}");
     let missing = "reset:no-such-entity";
     let rotate = format!("rotate-async:{SEED_ENTITY_ID}");
@@ -407,10 +410,9 @@ fn error_documents_tell_attempts_and_elapsed_time() {
 
 #[test]
 fn swapping_callbacks_under_load_never_reaches_freed_user_data() {
-    if !c_compiler_available() {
+    let Some(ls) = log_sandbox() else {
         return;
-    }
-    let ls = LogSandbox::start();
+    };
     let out = run_checked(
         Command::new(program())
             .args(["swap", "5000"])
@@ -426,10 +428,9 @@ fn swapping_callbacks_under_load_never_reaches_freed_user_data() {
 /// would show as the program running out of time.
 #[test]
 fn callbacks_that_replace_themselves_do_not_deadlock() {
-    if !c_compiler_available() {
+    let Some(ls) = log_sandbox() else {
         return;
-    }
-    let ls = LogSandbox::start();
+    };
     let out = run(
         Command::new(program()).arg("reentrant").envs(ls.env()),
         Duration::from_secs(60),
