@@ -156,7 +156,10 @@ const LOG_ROWS: &[&str] = &[
 /// process loading and the rows, never a time.
 #[test]
 fn log_overhead_benchmark_runs_and_prints_its_table() {
-    if !c_compiler_available() || !tool_available("git", &["--version"], "git") {
+    if !c_compiler_available()
+        || !tool_available("git", &["--version"], "git")
+        || !tool_available("bash", &[], "bash")
+    {
         return;
     }
     run_checked(Command::new(env!("CARGO")).current_dir(repo_root()).args([
