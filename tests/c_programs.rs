@@ -9,6 +9,12 @@ use support::c_build::compile_c;
 use support::tools::{c_compiler_available, run_checked as run};
 use support::*;
 
+/// A sandbox for a test that runs a C program, or `None` (the test is
+/// skipped) without a C compiler.
+fn c_sandbox() -> Option<Sandbox> {
+    c_compiler_available().then(sandbox)
+}
+
 /// Compiled once per test process: tests run in parallel threads and must
 /// not write the same binary at the same time.
 fn example() -> std::path::PathBuf {
@@ -19,10 +25,9 @@ fn example() -> std::path::PathBuf {
 
 #[test]
 fn abi_test_passes_against_the_sandbox() {
-    if !c_compiler_available() {
+    let Some(sb) = c_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let bin = compile_c("abi_test", &["tests/c/abi_test.c"], &["-pthread"]);
     let out = run(Command::new(bin)
         .env("UIZA_BASE_URL", sb.base_url())
@@ -66,10 +71,9 @@ fn example_prints_the_new_key_over_http_and_https() {
 
 #[test]
 fn example_explains_failures() {
-    if !c_compiler_available() {
+    let Some(sb) = c_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let out = run(Command::new(example())
         .arg("no-such-entity")
         .env("UIZA_API_KEY", DEFAULT_API_KEY)
@@ -177,10 +181,9 @@ fn example_log_switch_shows_the_read_back_of_a_rotation() {
 /// half-exited thread's state; the fuzzer found that one).
 #[test]
 fn calls_create_no_thread_per_call() {
-    if !c_compiler_available() {
+    let Some(sb) = c_sandbox() else {
         return;
-    }
-    let sb = sandbox();
+    };
     let bin = compile_c("thread_count", &["tests/c/thread_count.c"], &["-ldl"]);
     let threads = |base_url: &str| {
         let out = run(Command::new(&bin).args([base_url, DEFAULT_API_KEY, SEED_ENTITY_ID, "5"]));

@@ -117,6 +117,40 @@ fn checks_on_a_fault(mode: &str, fault_json: &str) -> Option<(Sandbox, String, S
     Some((sb, key, out))
 }
 
+/// Runs the checks program's `mode` for the seed entity on a fresh
+/// sandbox: the sandbox and the program's stdout, or `None` (the test is
+/// skipped) without a C++ compiler.
+fn checks_on_a_sandbox(mode: &str) -> Option<(Sandbox, String)> {
+    let sb = cpp_sandbox()?;
+    let out = run_checks(&sb, &[mode, SEED_ENTITY_ID]);
+    Some((sb, out))
+}
+
+/// Asserts that the checks program reported the call `label` as ending
+/// with `status`, with `rotated` (false, unknown or n/a) for the key.
+fn assert_call_reported(out: &str, label: &str, status: UizaStatus, rotated: &str) {
+    assert_eq!(
+        field(out, label, "status"),
+        (status as i32).to_string(),
+        "{label}"
+    );
+    assert_eq!(field(out, label, "rotated"), rotated, "{label}");
+}
+
+/// Asserts that an example exited with `code` and printed on stderr the
+/// bracketed summary of an `error` status: `[status=<n> <details>]`.
+fn assert_exited_with_error(
+    exit: std::process::ExitStatus,
+    stderr: &str,
+    code: i32,
+    error: UizaStatus,
+    details: &str,
+) {
+    assert_eq!(exit.code(), Some(code), "{stderr}");
+    let summary = format!("[status={} {details}]", error as i32);
+    assert!(stderr.contains(&summary), "{stderr}");
+}
+
 /// The value of `field=` on the output line that starts with `line:`.
 fn field<'a>(stdout: &'a str, line: &str, field: &str) -> &'a str {
     let text = stdout
@@ -374,18 +408,29 @@ void refusals(const std::string &id) {
     std::cout << "after refusals: read" << std::endl;
 }
 
+/** An async rotation whose token was cancelled `after` it started: its outcome, and when. */
+struct CancelledRotation {
+    Outcome outcome;
+    Clock::time_point cancelled_at;
+};
+
+CancelledRotation rotate_then_cancel(uiza::Client &c, const std::string &id,
+                                     const std::string &key, milliseconds after) {
+    const uiza::CancelToken token;
+    Waiter w;
+    c.rotate_stream_key_async(id, key, &token, w.callback());
+    std::this_thread::sleep_for(after);
+    const auto cancelled_at = Clock::now();
+    token.cancel();
+    check(token.is_cancelled(), "is_cancelled after cancel");
+    return {w.wait(), cancelled_at};
+}
+
 /** A token cancelled 300 ms in, during a long retry wait (the test queues 429s). */
 void cancel_wait(const std::string &id, const std::string &key) {
     uiza::Client c = client();
     {
-        const uiza::CancelToken token;
-        Waiter w;
-        c.rotate_stream_key_async(id, key, &token, w.callback());
-        std::this_thread::sleep_for(milliseconds(300));
-        const auto cancelled_at = Clock::now();
-        token.cancel();
-        check(token.is_cancelled(), "is_cancelled after cancel");
-        const Outcome o = w.wait();
+        const auto [o, cancelled_at] = rotate_then_cancel(c, id, key, milliseconds(300));
         const uiza::Error e = uiza::Error::from_json(o.status, o.json);
         const auto latency = std::chrono::duration_cast<milliseconds>(o.at - cancelled_at);
         std::cout << "async cancelled: status=" << o.status << " rotated="
@@ -411,12 +456,7 @@ void cancel_wait(const std::string &id, const std::string &key) {
 /** A token cancelled while the PUT is on the wire (the test delays it). */
 void in_flight(const std::string &id, const std::string &key) {
     uiza::Client c = client();
-    const uiza::CancelToken token;
-    Waiter w;
-    c.rotate_stream_key_async(id, key, &token, w.callback());
-    std::this_thread::sleep_for(milliseconds(200));
-    token.cancel();
-    const Outcome o = w.wait();
+    const Outcome o = rotate_then_cancel(c, id, key, milliseconds(200)).outcome;
     check(o.status == UIZA_STATUS_OK, "a rotation in flight must not be cancelled: " + o.json);
     std::cout << "in flight: status=" << o.status
               << " key=" << uiza::LiveEntity::parse(o.json).ingest_key() << std::endl;
@@ -677,8 +717,7 @@ fn cpp_example_prints_the_new_key() {
         return;
     };
     let before = sb.entity(SEED_ENTITY_ID).unwrap()["ingest"]["key"].clone();
-    let out = support::consumer::run_example(&cpp_example(), &sb, SEED_ENTITY_ID);
-    support::consumer::assert_printed_current_key(&out, &sb);
+    support::consumer::assert_example_prints_current_key(&cpp_example(), &sb);
     assert_ne!(
         sb.entity(SEED_ENTITY_ID).unwrap()["ingest"]["key"],
         before,
@@ -768,14 +807,12 @@ fn cpp_example_reports_a_timeout_without_http_status() {
             .arg(SEED_ENTITY_ID)
             .env("UIZA_TIMEOUT_MS", "300"),
     );
-    let stderr = &out.stderr;
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "[status={} error_type=timeout http_status=-1]",
-            UizaStatus::Timeout as i32
-        )),
-        "{stderr}"
+    assert_exited_with_error(
+        out.status,
+        &out.stderr,
+        1,
+        UizaStatus::Timeout,
+        "error_type=timeout http_status=-1",
     );
     // The 300 ms budget, not the 10 s delay or the client's 30 s, ended
     // the call (generous margin: the machine may be loaded).
@@ -796,8 +833,7 @@ fn cpp_rotate_example_rotates_exactly_once() {
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 1);
     assert_eq!(sb.stats().api_requests, 1, "one PUT, no read");
     // Without it: the library reads the entity first.
-    let out = support::consumer::run_example(&cpp_rotate_example(), &sb, SEED_ENTITY_ID);
-    support::consumer::assert_printed_current_key(&out, &sb);
+    support::consumer::assert_example_prints_current_key(&cpp_rotate_example(), &sb);
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 2);
     assert_eq!(sb.stats().api_requests, 3, "a GET, then the PUT");
     assert_ne!(sb.current_key(SEED_ENTITY_ID).unwrap(), before);
@@ -858,13 +894,12 @@ fn cpp_rotate_example_is_cancelled_by_sigint_during_a_retry_wait() {
     let latency = signalled.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     support::tools::assert_no_secret("stderr", &stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "[status={} error_type=cancelled http_status=-1 rotated=false]",
-            UizaStatus::Cancelled as i32
-        )),
-        "{stderr}"
+    assert_exited_with_error(
+        out.status,
+        &stderr,
+        130,
+        UizaStatus::Cancelled,
+        "error_type=cancelled http_status=-1 rotated=false",
     );
     // Not the 20 s wait (generous: the machine may be loaded).
     assert!(latency < std::time::Duration::from_secs(3), "{latency:?}");
@@ -904,27 +939,19 @@ fn cpp_async_callbacks_run_once_and_are_freed() {
 
 #[test]
 fn cpp_errors_say_whether_the_key_rotated() {
-    let Some(sb) = cpp_sandbox() else {
+    let Some((sb, out)) = checks_on_a_sandbox("sync-errors") else {
         return;
     };
-    let out = run_checks(&sb, &["sync-errors", SEED_ENTITY_ID]);
-    let not_found = (UizaStatus::NotFound as i32).to_string();
-    let invalid = (UizaStatus::InvalidArgument as i32).to_string();
     for (line, status, rotated) in [
-        ("get 404", not_found.as_str(), "n/a"),
-        ("rotate 404", &not_found, "false"),
-        ("reset 404", &not_found, "false"),
-        ("NUL in key", &invalid, "false"),
-        ("bad id", &invalid, "false"),
+        ("get 404", UizaStatus::NotFound, "n/a"),
+        ("rotate 404", UizaStatus::NotFound, "false"),
+        ("reset 404", UizaStatus::NotFound, "false"),
+        ("NUL in key", UizaStatus::InvalidArgument, "false"),
+        ("bad id", UizaStatus::InvalidArgument, "false"),
+        ("cancelled before", UizaStatus::Cancelled, "false"),
     ] {
-        assert_eq!(field(&out, line, "status"), status, "{line}");
-        assert_eq!(field(&out, line, "rotated"), rotated, "{line}");
+        assert_call_reported(&out, line, status, rotated);
     }
-    assert_eq!(
-        field(&out, "cancelled before", "status"),
-        (UizaStatus::Cancelled as i32).to_string()
-    );
-    assert_eq!(field(&out, "cancelled before", "rotated"), "false");
     assert_eq!(sb.rotations(SEED_ENTITY_ID), 0);
     // Only the three 404 calls reached the sandbox.
     assert_eq!(sb.stats().api_requests, 3);
@@ -988,11 +1015,9 @@ fn cpp_set_logger_receives_a_rotations_lines_and_errors_carry_attempts() {
 
 #[test]
 fn cpp_set_logger_replaced_by_threads_while_calls_run() {
-    if !support::consumer::cxx_available() {
+    let Some((_sb, out)) = checks_on_a_sandbox("log-replace") else {
         return;
-    }
-    let sb = sandbox();
-    let out = run_checks(&sb, &["log-replace", SEED_ENTITY_ID]);
+    };
     assert_eq!(
         line(&out, "replace"),
         "calls=some lines=some violations=0 alive=0"
@@ -1001,11 +1026,9 @@ fn cpp_set_logger_replaced_by_threads_while_calls_run() {
 
 #[test]
 fn cpp_refusals_carry_the_librarys_messages() {
-    let Some(sb) = cpp_sandbox() else {
+    let Some((sb, out)) = checks_on_a_sandbox("refusals") else {
         return;
     };
-    let out = run_checks(&sb, &["refusals", SEED_ENTITY_ID]);
-    let invalid = (UizaStatus::InvalidArgument as i32).to_string();
     for (label, rotated, message) in [
         ("empty key", "n/a", "api_key is empty"),
         (
@@ -1036,8 +1059,7 @@ fn cpp_refusals_carry_the_librarys_messages() {
             "id has a character outside the allowed set",
         ),
     ] {
-        assert_eq!(field(&out, label, "status"), invalid, "{label}");
-        assert_eq!(field(&out, label, "rotated"), rotated, "{label}");
+        assert_call_reported(&out, label, UizaStatus::InvalidArgument, rotated);
         let said = line(&out, &format!("{label} message"));
         assert!(said.starts_with(message), "{label}: {said:?}\n{out}");
     }
@@ -1057,15 +1079,12 @@ fn cpp_cancel_token_stops_a_retry_wait() {
     ) else {
         return;
     };
-    let cancelled = (UizaStatus::Cancelled as i32).to_string();
-    assert_eq!(field(&out, "async cancelled", "status"), cancelled);
-    assert_eq!(field(&out, "async cancelled", "rotated"), "false");
+    assert_call_reported(&out, "async cancelled", UizaStatus::Cancelled, "false");
     let latency: u64 = field(&out, "async cancelled", "latency_ms")
         .parse()
         .unwrap();
     assert!(latency < 2000, "{latency} ms from cancel to callback");
-    assert_eq!(field(&out, "blocking cancelled", "status"), cancelled);
-    assert_eq!(field(&out, "blocking cancelled", "rotated"), "false");
+    assert_call_reported(&out, "blocking cancelled", UizaStatus::Cancelled, "false");
     let took: u64 = field(&out, "blocking cancelled", "took_ms")
         .parse()
         .unwrap();

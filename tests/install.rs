@@ -13,7 +13,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use support::c_build::{profile_dir, repo_root};
-use support::consumer::{dynamic_entries, run_ok, stdout_of, work_dir};
+use support::consumer::{
+    assert_example_prints_current_key, dynamic_entries, run_ok, stdout_of, work_dir,
+};
 use support::tools::{c_compiler_available, cargo_c_available, tool_available};
 use support::*;
 
@@ -155,6 +157,13 @@ fn pkg_config_consumer_tools_available() -> bool {
         && cargo_c_available()
 }
 
+/// The install `prefix` (`full_prefix` or `static_prefix`) for a
+/// pkg-config consumer to build against, or `None` (the test is skipped)
+/// without the consumer tools.
+fn consumer_prefix(prefix: fn() -> &'static Path) -> Option<&'static Path> {
+    pkg_config_consumer_tools_available().then(prefix)
+}
+
 fn assert_same_file(installed: &Path, source: &str) {
     let installed_bytes = std::fs::read(installed)
         .unwrap_or_else(|e| panic!("{} was not installed: {e}", installed.display()));
@@ -223,10 +232,9 @@ fn cinstall_lays_out_a_system_library() {
 
 #[test]
 fn pkg_config_shared_consumer_runs_against_the_sandbox() {
-    if !pkg_config_consumer_tools_available() {
+    let Some(prefix) = consumer_prefix(full_prefix) else {
         return;
-    }
-    let prefix = full_prefix();
+    };
     let mut flags = pkg_config(prefix, &["--cflags", "--libs"]);
     // pkg-config gives no run-time path; a consumer outside the system
     // library path adds one (or sets LD_LIBRARY_PATH).
@@ -244,17 +252,14 @@ fn pkg_config_shared_consumer_runs_against_the_sandbox() {
         "libuiza must come from the install prefix: {resolved}"
     );
 
-    let sb = sandbox();
-    let out = support::consumer::run_example(&bin, &sb, SEED_ENTITY_ID);
-    support::consumer::assert_printed_current_key(&out, &sb);
+    assert_example_prints_current_key(&bin, &sandbox());
 }
 
 #[test]
 fn pkg_config_static_consumer_needs_no_libuiza_so() {
-    if !pkg_config_consumer_tools_available() {
+    let Some(prefix) = consumer_prefix(static_prefix) else {
         return;
-    }
-    let prefix = static_prefix();
+    };
     assert!(
         !libdir(prefix).join("libuiza.so").exists(),
         "--library-type staticlib must install no shared library"
@@ -269,9 +274,7 @@ fn pkg_config_static_consumer_needs_no_libuiza_so() {
     );
     assert_eq!(resolved_libuiza(&bin), None);
 
-    let sb = sandbox();
-    let out = support::consumer::run_example(&bin, &sb, SEED_ENTITY_ID);
-    support::consumer::assert_printed_current_key(&out, &sb);
+    assert_example_prints_current_key(&bin, &sandbox());
 }
 
 /// `-l` flags from a line, in order.
@@ -402,14 +405,12 @@ fn cmake_consumers_find_the_installed_package() {
             resolved.contains(&libdir(full_prefix()).display().to_string()),
             "{resolved}"
         );
-        let out = support::consumer::run_example(&bin, &sb, SEED_ENTITY_ID);
-        support::consumer::assert_printed_current_key(&out, &sb);
+        assert_example_prints_current_key(&bin, &sb);
     }
 
     // The same package over a static-only prefix gives a static uiza::uiza.
     let build = cmake_build(static_prefix(), "static");
     let bin = build.join("reset_stream_key");
     assert_eq!(resolved_libuiza(&bin), None, "static consumer needs no .so");
-    let out = support::consumer::run_example(&bin, &sb, SEED_ENTITY_ID);
-    support::consumer::assert_printed_current_key(&out, &sb);
+    assert_example_prints_current_key(&bin, &sb);
 }

@@ -36,7 +36,7 @@ fn program() -> PathBuf {
 }
 
 /// One line the callback received.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Line {
     level: u8,
     /// On the thread that ran the steps (else a library worker).
@@ -220,30 +220,36 @@ fn every_retry_wait_is_logged_with_its_length() {
         return;
     };
     let reset = format!("reset:{SEED_ENTITY_ID}");
-    // Faults apply to the next requests, so each call gets its own run.
-    let run_with = |faults: &[&str]| {
+    // Faults apply to the next requests, so each call gets its own run:
+    // the reset succeeds despite `faults`; its lines holding each of
+    // `wanted`, in order.
+    let succeeds_logging = |faults: &[&str], wanted: &[&str]| -> Vec<Line> {
         for f in faults {
             ls.sb.push_fault(fault(f));
         }
-        run_steps(&ls, &["level=4", &reset]).remove(1)
+        let call = run_steps(&ls, &["level=4", &reset]).remove(1);
+        assert_eq!(call.status(), 0, "{:?}", call.call);
+        call.in_order(wanted).into_iter().cloned().collect()
     };
 
-    let honoured = run_with(&[
+    let honoured = [
         r#"{"kind":"status","status":503,"retry_after":"0"}"#,
         r#"{"kind":"status","status":503,"retry_after":"1"}"#,
-    ]);
-    assert_eq!(honoured.status(), 0, "{:?}", honoured.call);
-    let got = honoured.in_order(&[
-        "attempt 1: failed in ",
-        "retry 1 of 2 in 0 ms (the server's Retry-After, honoured)",
-        "attempt 2: PUT ",
-        "attempt 2: failed in ",
-        "retry 2 of 2 in 1000 ms (the server's Retry-After, honoured)",
-        "attempt 3: PUT ",
-        "attempt 3: succeeded in ",
-        "reset succeeded after 3 attempt(s) in ",
-    ]);
-    for failed in [got[0], got[3]] {
+    ];
+    let got = succeeds_logging(
+        &honoured,
+        &[
+            "attempt 1: failed in ",
+            "retry 1 of 2 in 0 ms (the server's Retry-After, honoured)",
+            "attempt 2: PUT ",
+            "attempt 2: failed in ",
+            "retry 2 of 2 in 1000 ms (the server's Retry-After, honoured)",
+            "attempt 3: PUT ",
+            "attempt 3: succeeded in ",
+            "reset succeeded after 3 attempt(s) in ",
+        ],
+    );
+    for failed in [&got[0], &got[3]] {
         assert!(
             failed
                 .message
@@ -254,17 +260,19 @@ fn every_retry_wait_is_logged_with_its_length() {
     }
     assert_eq!((got[1].level, got[4].level), (2, 2), "{got:#?}");
 
-    let backoff = run_with(&[r#"{"kind":"status","status":502,"times":2}"#]);
-    assert_eq!(backoff.status(), 0, "{:?}", backoff.call);
-    let got = backoff.in_order(&[
-        "answered HTTP 502",
-        "retry 1 of 2 in ",
-        "answered HTTP 502",
-        "retry 2 of 2 in ",
-        "reset succeeded after 3 attempt(s) in ",
-    ]);
+    let backoff = [r#"{"kind":"status","status":502,"times":2}"#];
+    let got = succeeds_logging(
+        &backoff,
+        &[
+            "answered HTTP 502",
+            "retry 1 of 2 in ",
+            "answered HTTP 502",
+            "retry 2 of 2 in ",
+            "reset succeeded after 3 attempt(s) in ",
+        ],
+    );
     // Equal jitter on 250 ms and 500 ms steps: half fixed, half random.
-    for (line, range) in [(got[1], 125..=250), (got[3], 250..=500)] {
+    for (line, range) in [(&got[1], 125..=250), (&got[3], 250..=500)] {
         let wait: u64 = line
             .message
             .split(" in ")

@@ -65,15 +65,17 @@ fn assert_log_clean(stderr: &str, stream_keys: &[&str]) {
     }
 }
 
+/// A sandbox, and a host with the plugin loaded, or `None` (the test is
+/// skipped) without the OBS tools.
+fn started_host() -> Option<(Sandbox, ObsHost)> {
+    obs_tools_present().then(|| (sandbox(), ObsHost::start(host(), plugin(), false, &[])))
+}
+
 /// A sandbox, and a host with a `uiza_live` service on its seed entity
 /// once the service holds its key; returns them and that key, or `None`
 /// (the test is skipped) without the OBS tools.
 fn started_service() -> Option<(Sandbox, ObsHost, String)> {
-    if !obs_tools_present() {
-        return None;
-    }
-    let sb = sandbox();
-    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
+    let (sb, mut obs) = started_host()?;
     obs.create_service(&sb, api_key());
     let k0 = obs.ok("wait_key 5000");
     Some((sb, obs, k0))
@@ -109,11 +111,9 @@ fn quit_clean(obs: ObsHost, stream_keys: &[&str]) -> String {
 
 #[test]
 fn service_reads_the_entity_and_rotates_once_through_the_ui_thread() {
-    if !obs_tools_present() {
+    let Some((sb, mut obs)) = started_host() else {
         return;
-    }
-    let sb = sandbox();
-    let mut obs = ObsHost::start(host(), plugin(), false, &[]);
+    };
 
     // Until the read is applied on the UI thread, URL and key are empty.
     obs.ok("pause");

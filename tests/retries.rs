@@ -12,8 +12,7 @@ use uiza::UizaStatus as S;
 #[test]
 fn retryable_statuses_are_retried_up_to_the_limit() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    assert_eq!(c.set_max_retries(2), S::Ok);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(2);
     for code in [502, 503, 504] {
         sb.clear();
         sb.push_fault(fault(&format!(
@@ -33,8 +32,7 @@ fn retryable_statuses_are_retried_up_to_the_limit() {
 #[test]
 fn non_retryable_failures_are_sent_once() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(5);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(5);
     for f in [
         r#"{"kind":"status","status":500}"#,
         r#"{"kind":"status","status":400}"#,
@@ -53,8 +51,7 @@ fn non_retryable_failures_are_sent_once() {
 #[test]
 fn zero_disables_retries() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(0);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(0);
     sb.push_fault(fault(r#"{"kind":"status","status":503,"times":3}"#));
     assert_eq!(c.reset(SEED_ENTITY_ID).status, S::ServerError);
     assert_eq!(sb.stats().api_requests, 1);
@@ -63,8 +60,7 @@ fn zero_disables_retries() {
 #[test]
 fn transport_failures_are_retried() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(2);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(2);
     sb.push_fault(fault(r#"{"kind":"drop","times":2}"#));
     let out = c.reset(SEED_ENTITY_ID);
     assert_eq!(out.status, S::Ok, "{}", out.json);
@@ -74,8 +70,7 @@ fn transport_failures_are_retried() {
 #[test]
 fn retry_after_seconds_is_honoured() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(1);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(1);
     let reply = reply_time();
     sb.push_fault(fault(r#"{"kind":"status","status":429,"retry_after":"1"}"#));
     let wait = Duration::from_secs(1);
@@ -96,8 +91,7 @@ fn retry_after_seconds_is_honoured() {
 #[test]
 fn retry_after_http_date_is_honoured() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(1);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(1);
     let reply = reply_time();
     // Two seconds ahead, at whole-second resolution: 1-2 s from now.
     let start = Instant::now();
@@ -129,8 +123,7 @@ fn retry_after_http_date_is_honoured() {
 #[test]
 fn a_wait_beyond_the_budget_is_not_started() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(3);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(3);
     c.set_timeout_ms(1000);
     sb.push_fault(fault(
         r#"{"kind":"status","status":429,"retry_after":"30"}"#,
@@ -148,8 +141,7 @@ fn a_wait_beyond_the_budget_is_not_started() {
 #[test]
 fn retries_and_waits_share_one_budget() {
     let sb = sandbox();
-    let c = TestClient::for_sandbox(&sb);
-    c.set_max_retries(10);
+    let c = TestClient::for_sandbox(&sb).with_max_retries(10);
     let budget = Duration::from_millis(2500);
     c.set_timeout_ms(2500);
     // Attempts at ~0 s, 1 s and 2 s; the next 1 s wait would end past the

@@ -53,10 +53,8 @@ fn hiding_faults() -> Vec<(&'static str, Fault)> {
 }
 
 fn client_for(sb: &Sandbox) -> TestClient {
-    let c = TestClient::for_sandbox(sb);
     // Short, so the stall fault runs past the PUT's share of it.
-    assert_eq!(c.set_timeout_ms(3000), S::Ok);
-    c
+    TestClient::for_sandbox(sb).with_timeout_ms(3000)
 }
 
 #[test]

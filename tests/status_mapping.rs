@@ -10,9 +10,7 @@ use support::*;
 use uiza::UizaStatus as S;
 
 fn client(sandbox: &Sandbox) -> TestClient {
-    let c = TestClient::for_sandbox(sandbox);
-    assert_eq!(c.set_max_retries(0), S::Ok);
-    c
+    TestClient::for_sandbox(sandbox).with_max_retries(0)
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use common::*;
 use serde_json::Value;
 use uiza_sandbox::{
-    IngestCall, IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY, SEED_ENTITY_ID,
+    IngestCall, IngestEvent, IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY, SEED_ENTITY_ID,
 };
 
 const INGEST_URL: &str = "rtmp://127.0.0.1:19350/live";
@@ -86,6 +86,23 @@ fn rotate(sb: &Sandbox) -> String {
     resp.json()["ingest"]["key"].as_str().unwrap().to_owned()
 }
 
+/// A sandbox under `policy` whose seed entity is live: connection `client`
+/// has published with the entity's current key, which is returned.
+fn publishing(policy: IngestPolicy, client: u32) -> (Sandbox, String) {
+    let sb = start_with(policy);
+    let key = key(&sb);
+    assert_eq!(publish(&sb, client, &key), 200);
+    (sb, key)
+}
+
+/// The entries of the ingest log for `call`, in order.
+fn logged(sb: &Sandbox, call: IngestCall) -> Vec<IngestEvent> {
+    sb.ingest_log()
+        .into_iter()
+        .filter(|e| e.call == call)
+        .collect()
+}
+
 fn admin_get(addr: SocketAddr, path: &str) -> Resp {
     let mut conn = connect(addr);
     send(conn.get_mut(), "GET", path, None);
@@ -148,9 +165,7 @@ fn on_publish_allows_exactly_the_current_key() {
 
 #[test]
 fn grandfather_keeps_a_running_session_but_admits_only_the_new_key() {
-    let sb = start_with(IngestPolicy::Grandfather);
-    let old = key(&sb);
-    assert_eq!(publish(&sb, 7, &old), 200);
+    let (sb, old) = publishing(IngestPolicy::Grandfather, 7);
     assert_eq!(update(&sb, 7, &old), 200);
 
     let new = rotate(&sb);
@@ -181,10 +196,8 @@ fn grandfather_keeps_a_running_session_but_admits_only_the_new_key() {
             (new.clone(), true)
         ]
     );
-    let updates: Vec<bool> = sb
-        .ingest_log()
+    let updates: Vec<bool> = logged(&sb, IngestCall::Update)
         .into_iter()
-        .filter(|e| e.call == IngestCall::Update)
         .map(|e| e.allowed)
         .collect();
     assert_eq!(updates, [true, true, true, true, false, true]);
@@ -192,10 +205,8 @@ fn grandfather_keeps_a_running_session_but_admits_only_the_new_key() {
 
 #[test]
 fn kick_refuses_the_stale_key_on_update() {
-    let sb = start_with(IngestPolicy::Kick);
+    let (sb, old) = publishing(IngestPolicy::Kick, 1);
     assert_eq!(sb.ingest_policy(), IngestPolicy::Kick);
-    let old = key(&sb);
-    assert_eq!(publish(&sb, 1, &old), 200);
     assert_eq!(update(&sb, 1, &old), 200, "a current key stays");
     let new = rotate(&sb);
     assert_eq!(update(&sb, 1, &old), 403);
@@ -211,9 +222,7 @@ fn kick_refuses_the_stale_key_on_update() {
 
 #[test]
 fn status_follows_the_live_publishes() {
-    let sb = start_with(IngestPolicy::Grandfather);
-    let k = key(&sb);
-    assert_eq!(publish(&sb, 1, &k), 200);
+    let (sb, k) = publishing(IngestPolicy::Grandfather, 1);
     assert_eq!(publish(&sb, 2, &k), 200);
     assert_eq!(status(&sb), "broadcasting");
     assert_eq!(publish_done(&sb, 1, &k), 200);
@@ -235,10 +244,8 @@ fn status_follows_the_live_publishes() {
     assert_eq!(publish_done(&sb, 2, &k), 200);
     assert_eq!(status(&sb), "ready");
     assert_eq!(publish_done(&sb, 5, "live_unknown"), 200);
-    let done: Vec<_> = sb
-        .ingest_log()
+    let done: Vec<_> = logged(&sb, IngestCall::PublishDone)
         .into_iter()
-        .filter(|e| e.call == IngestCall::PublishDone)
         .map(|e| e.entity)
         .collect();
     assert_eq!(

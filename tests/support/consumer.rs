@@ -47,6 +47,13 @@ pub fn run_example(bin: &Path, sb: &Sandbox, id: &str) -> Finished {
     )
 }
 
+/// Runs a reset_stream_key tool for the seed entity against `sb` and
+/// asserts that it succeeded and printed the key the sandbox then holds.
+pub fn assert_example_prints_current_key(bin: &Path, sb: &Sandbox) {
+    let out = run_example(bin, sb, SEED_ENTITY_ID);
+    assert_printed_current_key(&out, sb);
+}
+
 /// Asserts that an example succeeded and printed the seed entity's key as
 /// the sandbox now holds it (so the reset really happened there).
 pub fn assert_printed_current_key(out: &Finished, sb: &Sandbox) {

@@ -134,6 +134,18 @@ impl TestClient {
         client
     }
 
+    /// This client with at most `n` retries; the setting must be accepted.
+    pub fn with_max_retries(self, n: u32) -> TestClient {
+        assert_eq!(self.set_max_retries(n), UizaStatus::Ok, "max retries {n}");
+        self
+    }
+
+    /// This client with a `ms` budget per call; the setting must be accepted.
+    pub fn with_timeout_ms(self, ms: u32) -> TestClient {
+        assert_eq!(self.set_timeout_ms(ms), UizaStatus::Ok, "timeout {ms} ms");
+        self
+    }
+
     pub fn ptr(&self) -> *mut UizaClient {
         self.0.load(Ordering::Relaxed)
     }
