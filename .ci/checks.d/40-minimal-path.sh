@@ -54,6 +54,7 @@ minimal_check() {
         "tests/cpp.rs::cpp_example_prints_the_new_key: g++ not found" \
         "tests/sanitizers.rs::valgrind_example: valgrind not found" \
         "tests/bench_smoke.rs::benchmark_runs_and_prints_its_table: nginx not found" \
+        "tests/bench_smoke.rs::log_overhead_benchmark_runs_and_prints_its_table: bash not found" \
         "tests/path_traversal.rs::no_traversal_id_reaches_another_location: nginx not found" \
         "tests/live_ffmpeg.rs::" \
         "tests/obs_service.rs::" \
