@@ -289,7 +289,7 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
 }
 
 /// Base64 of `bytes` (a multiple of 3 long, so no padding).
-fn base64(bytes: &[u8], url_safe: bool) -> String {
+pub fn base64(bytes: &[u8], url_safe: bool) -> String {
     let alphabet: &[u8; 64] = if url_safe {
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     } else {

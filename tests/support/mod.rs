@@ -5,6 +5,7 @@
 pub mod async_fixture;
 pub mod bindings;
 pub mod c_build;
+pub mod connect_proxy;
 pub mod consumer;
 pub mod hygiene;
 pub mod live;

@@ -55,17 +55,24 @@ impl RawPeer {
     }
 }
 
-fn answer(conn: TcpStream, reply: &[u8]) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(&conn);
+/// The lines of a request head (without their CRLF), read up to the empty
+/// line that ends it; fewer if the peer stops sending.
+pub fn read_head(reader: &mut impl BufRead) -> Vec<String> {
+    let mut lines = Vec::new();
     let mut line = String::new();
-    // The request head ends with an empty line.
     while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
         if line == "\r\n" {
             break;
         }
+        lines.push(line.trim_end_matches(['\r', '\n']).to_owned());
         line.clear();
     }
+    lines
+}
+
+fn answer(conn: TcpStream, reply: &[u8]) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    read_head(&mut BufReader::new(&conn));
     // The client may hang up half way through a giant reply; that is the
     // behaviour under test, not an error here.
     let _ = (&conn).write_all(reply);
