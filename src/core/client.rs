@@ -208,7 +208,7 @@ impl Client {
                 .without_secret(key.for_scrubbing())
         });
         if enabled(Level::Error) {
-            log_outcome(op, &result, attempts, started.elapsed(), key);
+            log_outcome(op, &result, attempts, started.elapsed());
         }
         result
     }
@@ -258,7 +258,6 @@ fn log_outcome(
     result: &Result<Answer, Error>,
     attempts: u32,
     elapsed: Duration,
-    key: &ApiKey,
 ) {
     let ms = elapsed.as_secs_f64() * 1e3;
     match result {
@@ -289,7 +288,9 @@ fn log_outcome(
                 op.name(),
                 e.status.describe(),
                 http_status(e.http_status),
-                super::log::scrub(&e.message, &[key.for_scrubbing()])
+                // The API key is already redacted from the error (see
+                // `Client::call`); only stream keys are left to elide.
+                super::log::scrub(&e.message, &[])
             );
         }
     }

@@ -17,7 +17,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
-use super::log::{enabled, log, Level};
+use super::log::log;
 
 /// How long a resolved address is reused; libcurl's default DNS cache
 /// timeout.
@@ -75,15 +75,13 @@ impl Resolver for CachingResolver {
         let addrs = self.inner.resolve(uri, config, timeout).inspect_err(|e| {
             log!(Debug, "name lookup of {} failed: {e}", authority_of(uri));
         })?;
-        if enabled(Level::Debug) {
-            log!(
-                Debug,
-                "name lookup of {}: cache miss, resolved in {:.1} ms to {}",
-                authority_of(uri),
-                started.elapsed().as_secs_f64() * 1e3,
-                listed(&addrs)
-            );
-        }
+        log!(
+            Debug,
+            "name lookup of {}: cache miss, resolved in {:.1} ms to {}",
+            authority_of(uri),
+            started.elapsed().as_secs_f64() * 1e3,
+            listed(&addrs)
+        );
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(key, (Instant::now(), addrs.clone()));
         }

@@ -39,11 +39,10 @@ impl ApiKey {
         value.set_sensitive(true);
         Ok(value)
     }
-}
 
-impl ApiKey {
     /// The key itself, only so that it can be found and removed from text
-    /// that came from outside (a server's message) before that is logged.
+    /// that came from outside (a server's message) before it is logged or
+    /// handed back.
     pub(crate) fn for_scrubbing(&self) -> &str {
         &self.0
     }

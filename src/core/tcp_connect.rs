@@ -14,7 +14,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ureq::unversioned::transport::time::Duration as UreqDuration;
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
 };
@@ -291,25 +290,6 @@ impl fmt::Debug for TcpTransport {
         f.debug_struct("TcpTransport")
             .field("remote", &self.remote)
             .finish()
-    }
-}
-
-/// What is left of a connect timeout measured from `since`.
-pub fn left_since(
-    timeout: NextTimeout,
-    since: ureq::unversioned::transport::time::Instant,
-) -> NextTimeout {
-    use ureq::unversioned::transport::time::Instant as UreqInstant;
-    if timeout.after.is_not_happening() {
-        return timeout;
-    }
-    let elapsed = match since {
-        UreqInstant::Exact(at) => at.elapsed(),
-        _ => Duration::ZERO,
-    };
-    NextTimeout {
-        after: UreqDuration::Exact(timeout.after.saturating_sub(elapsed)),
-        ..timeout
     }
 }
 

@@ -17,13 +17,13 @@ use rustls::client::ClientConnection;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, StreamOwned, ALL_VERSIONS};
 use ureq::tls::RootCerts;
+use ureq::unversioned::transport::time::{Duration as UreqDuration, Instant as UreqInstant};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
     TransportAdapter,
 };
 
 use super::log::{log, Level};
-use super::tcp_connect::left_since;
 
 pub struct TlsConnector {
     roots: RootCerts,
@@ -129,6 +129,22 @@ fn log_handshake(host: &str, conn: &ClientConnection, started: Instant) {
         "TLS with {host}: {version}, {suite}, {group}, {kind}, in {:.1} ms",
         started.elapsed().as_secs_f64() * 1e3
     );
+}
+
+/// What is left of the connect timeout for the handshake: ureq measured
+/// `timeout` from `since`, when the TCP connect began.
+fn left_since(timeout: NextTimeout, since: UreqInstant) -> NextTimeout {
+    if timeout.after.is_not_happening() {
+        return timeout;
+    }
+    let elapsed = match since {
+        UreqInstant::Exact(at) => at.elapsed(),
+        _ => std::time::Duration::ZERO,
+    };
+    NextTimeout {
+        after: UreqDuration::Exact(timeout.after.saturating_sub(elapsed)),
+        ..timeout
+    }
 }
 
 pub struct TlsTransport {
