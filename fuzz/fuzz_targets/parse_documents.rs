@@ -12,11 +12,18 @@ const MAX_LIBRARY_MESSAGE: usize = 160;
 
 fuzz_target!(|data: &[u8]| {
     match LiveEntity::parse(data) {
-        Ok(entity) => assert!(entity.ingest_key().is_some()),
+        // An entity in `init` state has `"ingest": null` and no key yet;
+        // any other accepted entity has a string key.
+        Ok(entity) => assert!(entity.ingest_key().is_some() || entity.ingest == Some(None)),
         Err(e) => {
             assert_eq!(e.status, UizaStatus::InvalidResponse);
             assert!(!e.message.is_empty() && e.message.len() <= MAX_LIBRARY_MESSAGE);
         }
+    }
+
+    match LiveEntity::parse_with_key(data) {
+        Ok(entity) => assert!(entity.ingest_key().is_some()),
+        Err(e) => assert_eq!(e.status, UizaStatus::InvalidResponse),
     }
 
     if let Err(e) = ErrorDocument::parse(data) {
