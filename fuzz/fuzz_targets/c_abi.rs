@@ -86,13 +86,22 @@ unsafe fn parse_entity(json: &CStr) {
     for field in fields {
         let _ = unsafe { text(field(entity)) };
     }
-    assert!(unsafe { text(uiza_live_entity_ingest_key(entity)) }.is_some());
+    // Only an entity in `init` state, `"ingest": null`, has no key yet.
+    let has_key = unsafe { text(uiza_live_entity_ingest_key(entity)) }.is_some();
+    assert!(has_key || ingest_is_null(json), "{json:?}");
     let mut flag = false;
     unsafe {
         uiza_live_entity_dvr(entity, &mut flag);
         uiza_live_entity_encode(entity, &mut flag);
         uiza_live_entity_free(entity);
     }
+}
+
+/// Read with serde_json rather than the library's own entity type, so the
+/// oracle does not share the code it checks.
+fn ingest_is_null(json: &CStr) -> bool {
+    serde_json::from_slice::<serde_json::Value>(json.to_bytes())
+        .is_ok_and(|doc| doc.get("ingest").is_some_and(|i| i.is_null()))
 }
 
 unsafe fn parse_error(json: &CStr) {
