@@ -5,6 +5,9 @@
 fuzz_seconds="${UIZA_FUZZ_SECONDS:-60}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 fuzz_work="$(mktemp -d)"
+# The fuzz crate is outside the workspace, so the format check above
+# does not reach it.
+(cd fuzz && cargo fmt --check)
 cargo +nightly fuzz build
 # Exactly these targets: a failing `fuzz list`, or one that lists fewer
 # (or unknown) targets, must not quietly fuzz less. Update with a new target.

@@ -37,12 +37,21 @@ fuzz_target!(|data: &[u8]| {
     let ids = [c"seed-1", c"a/b", c"", c"..", c"x~y"];
     for chunk in data.chunks(2).take(64) {
         let (op, arg) = (chunk[0], *chunk.get(1).unwrap_or(&0) as usize);
-        let client = clients.get(arg % clients.len().max(1)).copied().unwrap_or(ptr::null_mut());
-        let token = tokens.get(arg % tokens.len().max(1)).copied().unwrap_or(ptr::null_mut());
+        let client = clients
+            .get(arg % clients.len().max(1))
+            .copied()
+            .unwrap_or(ptr::null_mut());
+        let token = tokens
+            .get(arg % tokens.len().max(1))
+            .copied()
+            .unwrap_or(ptr::null_mut());
         match op % 8 {
             0 => unsafe {
                 let c = uiza_client_new(c"uap-fuzz-key".as_ptr());
-                assert_eq!(uiza_client_set_base_url(c, c"http://127.0.0.1:9".as_ptr()), S::Ok);
+                assert_eq!(
+                    uiza_client_set_base_url(c, c"http://127.0.0.1:9".as_ptr()),
+                    S::Ok
+                );
                 assert_eq!(uiza_client_set_timeout_ms(c, 50), S::Ok);
                 assert_eq!(uiza_client_set_max_retries(c, 0), S::Ok);
                 clients.push(c);
@@ -62,10 +71,27 @@ fuzz_target!(|data: &[u8]| {
                 let current = CString::new(format!("live_{arg}")).unwrap();
                 let status = unsafe {
                     if op % 2 == 0 {
-                        uiza_client_get_live_entity_async(client, id.as_ptr(), token, Some(done), user_data)
+                        uiza_client_get_live_entity_async(
+                            client,
+                            id.as_ptr(),
+                            token,
+                            Some(done),
+                            user_data,
+                        )
                     } else {
-                        let key = if arg % 3 == 0 { ptr::null() } else { current.as_ptr() };
-                        uiza_client_rotate_stream_key_async(client, id.as_ptr(), key, token, Some(done), user_data)
+                        let key = if arg % 3 == 0 {
+                            ptr::null()
+                        } else {
+                            current.as_ptr()
+                        };
+                        uiza_client_rotate_stream_key_async(
+                            client,
+                            id.as_ptr(),
+                            key,
+                            token,
+                            Some(done),
+                            user_data,
+                        )
                     }
                 };
                 let valid_id = !matches!(id.to_bytes(), b"" | b".." | b"a/b");
@@ -91,10 +117,18 @@ fuzz_target!(|data: &[u8]| {
         while slot.0.load(Ordering::SeqCst) < expected && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
-        assert_eq!(slot.0.load(Ordering::SeqCst), expected, "callbacks for one call");
+        assert_eq!(
+            slot.0.load(Ordering::SeqCst),
+            expected,
+            "callbacks for one call"
+        );
     }
     std::thread::sleep(Duration::from_millis(2));
     for (slot, accepted) in &slots {
-        assert_eq!(slot.0.load(Ordering::SeqCst), u32::from(*accepted), "a late second callback");
+        assert_eq!(
+            slot.0.load(Ordering::SeqCst),
+            u32::from(*accepted),
+            "a late second callback"
+        );
     }
 });

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use uiza::testing::{BaseUrl, EntityId};
 use uiza::testing::{ApiKey, UizaStatus};
+use uiza::testing::{BaseUrl, EntityId};
 
 /// The id rule written out from its documentation, independently of the
 /// library's code: 1 to 256 bytes of `A-Z a-z 0-9 - . _ ~`, not `.`/`..`.
