@@ -35,6 +35,7 @@ pub use ingest::{validate_ingest_url, IngestCall, IngestEvent, IngestPolicy};
 pub use log::set_request_logging;
 pub use seed::SEED_ENTITY_ID;
 pub use state::{RecordedRequest, Stats};
+pub use tls::{CertChain, WRONG_NAME};
 
 use state::SharedState;
 
@@ -53,6 +54,9 @@ pub struct SandboxConfig {
     pub api_keys: Vec<String>,
     /// Serve HTTPS with a freshly generated CA (see [`Sandbox::ca_pem`]).
     pub tls: bool,
+    /// With `tls`, the shape of the certificate chain the server presents
+    /// (see [`CertChain`]); the default is the plain one.
+    pub tls_chain: CertChain,
     /// `rtmp://HOST:PORT/APP`: every entity's `ingest.url` becomes this,
     /// so encoders that read the entity publish to a local nginx-rtmp.
     /// `None` keeps the entities' own URLs.
@@ -67,6 +71,7 @@ impl Default for SandboxConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             api_keys: vec![DEFAULT_API_KEY.to_owned()],
             tls: false,
+            tls_chain: CertChain::default(),
             ingest_url: None,
             ingest_policy: IngestPolicy::Grandfather,
         }
@@ -80,6 +85,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     base_url: String,
     ca_pem: Option<String>,
+    intermediate_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -97,7 +103,7 @@ impl Sandbox {
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         }
         let tls = if config.tls {
-            Some(tls::generate()?)
+            Some(tls::generate(config.tls_chain)?)
         } else {
             None
         };
@@ -143,6 +149,7 @@ impl Sandbox {
             state,
             addr,
             base_url: format!("{scheme}://{}", dialable(addr)),
+            intermediate_pem: tls.as_ref().and_then(|t| t.intermediate_pem.clone()),
             ca_pem: tls.map(|t| t.ca_pem),
             shutdown: Some(shutdown),
             thread: Some(thread),
@@ -159,9 +166,18 @@ impl Sandbox {
         self.addr
     }
 
-    /// PEM of the CA that signed the server certificate, when serving TLS.
+    /// PEM of the root CA, when serving TLS: the CA that signed the server
+    /// certificate, or that signed the intermediate CA which did (see
+    /// [`CertChain`]).
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// PEM of the intermediate CA that signed the server certificate, for
+    /// the [`CertChain`] shapes that have one; `None` otherwise. A client
+    /// may trust it alone, as a partial chain's anchor.
+    pub fn intermediate_pem(&self) -> Option<&str> {
+        self.intermediate_pem.as_deref()
     }
 
     /// Queues `fault` behind any already queued. A fault with `times: 0`

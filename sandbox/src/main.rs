@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use uiza_sandbox::{set_request_logging, IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY};
+use uiza_sandbox::{
+    set_request_logging, CertChain, IngestPolicy, Sandbox, SandboxConfig, DEFAULT_API_KEY,
+};
 
 const USAGE: &str = "\
 Usage: uiza-sandbox [OPTIONS]
@@ -23,6 +25,9 @@ Options:
                     [default: uap-sandbox-0123456789abcdef0123456789abcdef-00000000]
   --tls             serve HTTPS with a freshly generated CA
   --ca-out PATH     with --tls (required there): write the CA certificate (PEM) here
+  --tls-chain SHAPE with --tls: the certificate chain served: direct, via-intermediate,
+                    via-intermediate-out-of-order, missing-intermediate, expired
+                    or wrong-name [default: direct]
   --ingest-url URL  rtmp://HOST:PORT/APP: every entity's ingest.url becomes URL
                     (point it at a local nginx-rtmp application)
   --ingest-policy P what on_update says to a running publish whose key was
@@ -47,6 +52,7 @@ struct Options {
     api_keys: Vec<String>,
     tls: bool,
     ca_out: Option<PathBuf>,
+    tls_chain: Option<CertChain>,
     ingest_url: Option<String>,
     ingest_policy: IngestPolicy,
 }
@@ -64,6 +70,7 @@ fn parse(
     let mut api_keys = Vec::new();
     let mut tls = false;
     let mut ca_out = None;
+    let mut tls_chain = None;
     let mut ingest_url = None;
     let mut ingest_policy = IngestPolicy::default();
 
@@ -97,6 +104,10 @@ fn parse(
             }
             "--tls" if inline.is_none() => tls = true,
             "--ca-out" => ca_out = Some(PathBuf::from(value("--ca-out")?)),
+            "--tls-chain" => {
+                let v = value("--tls-chain")?;
+                tls_chain = Some(v.parse().map_err(|e| format!("--tls-chain: {e}"))?);
+            }
             "--ingest-url" => {
                 let v = value("--ingest-url")?;
                 uiza_sandbox::validate_ingest_url(&v).map_err(|e| format!("--ingest-url: {e}"))?;
@@ -130,11 +141,15 @@ fn parse(
         (false, Some(_)) => return Err("--ca-out only makes sense with --tls".into()),
         _ => {}
     }
+    if tls_chain.is_some() && !tls {
+        return Err("--tls-chain only makes sense with --tls".into());
+    }
     Ok(Parsed::Run(Options {
         listen,
         api_keys,
         tls,
         ca_out,
+        tls_chain,
         ingest_url,
         ingest_policy,
     }))
@@ -175,6 +190,7 @@ fn run(options: Options) -> Result<(), String> {
         listen: options.listen,
         api_keys: options.api_keys,
         tls: options.tls,
+        tls_chain: options.tls_chain.unwrap_or_default(),
         ingest_url: options.ingest_url,
         ingest_policy: options.ingest_policy,
     })
@@ -258,6 +274,7 @@ mod tests {
         assert_eq!(o.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(o.api_keys, vec![DEFAULT_API_KEY.to_owned()]);
         assert!(!o.tls);
+        assert_eq!(o.tls_chain, None);
         assert_eq!(o.ingest_url, None);
         assert_eq!(o.ingest_policy, IngestPolicy::Grandfather);
     }
@@ -302,6 +319,21 @@ mod tests {
             o.ca_out.as_deref(),
             Some(std::path::Path::new("/tmp/ca.pem"))
         );
+        assert_eq!(o.tls_chain, None);
+    }
+
+    #[test]
+    fn tls_chain_flag() {
+        let o = run_opts(
+            &["--tls", "--ca-out=x", "--tls-chain", "via-intermediate"],
+            None,
+        )
+        .unwrap();
+        assert_eq!(o.tls_chain, Some(CertChain::ViaIntermediate));
+        let o = run_opts(&["--tls", "--ca-out=x", "--tls-chain=expired"], None).unwrap();
+        assert_eq!(o.tls_chain, Some(CertChain::Expired));
+        assert!(run_opts(&["--tls", "--ca-out=x", "--tls-chain=sideways"], None).is_err());
+        assert!(run_opts(&["--tls-chain=expired"], None).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTPS mode: the certificate verifies against the sandbox's own CA, for
-//! each name a local client may use, and against nothing else.
+//! each name a local client may use, and against nothing else; each
+//! `CertChain` shape sends the chain it documents.
 
 mod common;
 
@@ -12,7 +13,7 @@ use common::*;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
-use uiza_sandbox::{Sandbox, SandboxConfig, DEFAULT_API_KEY};
+use uiza_sandbox::{CertChain, Sandbox, SandboxConfig, DEFAULT_API_KEY, WRONG_NAME};
 
 fn tls_sandbox() -> Sandbox {
     Sandbox::start(SandboxConfig {
@@ -83,4 +84,77 @@ fn another_sandboxs_ca_is_rejected() {
         err.to_string().contains("certificate") || err.to_string().contains("UnknownIssuer"),
         "{err}"
     );
+}
+
+/// Completes the handshake with `sandbox`, trusting `anchor_pem` only, and
+/// returns the certificates the server sent or the handshake's error.
+fn handshake(sandbox: &Sandbox, anchor_pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let mut conn = tls_connect(sandbox, anchor_pem, "127.0.0.1");
+    let stream = conn.get_mut();
+    stream
+        .conn
+        .complete_io(&mut stream.sock)
+        .map_err(|e| e.to_string())?;
+    let sent = stream
+        .conn
+        .peer_certificates()
+        .expect("certificates after a handshake");
+    Ok(sent.iter().map(|c| c.clone().into_owned()).collect())
+}
+
+fn der_of(pem: &str) -> CertificateDer<'static> {
+    CertificateDer::from_pem_slice(pem.as_bytes()).expect("one PEM certificate")
+}
+
+#[test]
+fn each_chain_shape_sends_what_it_says() {
+    for chain in CertChain::ALL {
+        let sandbox = Sandbox::start(SandboxConfig {
+            tls: true,
+            tls_chain: chain,
+            ..SandboxConfig::default()
+        })
+        .expect("TLS sandbox starts");
+        let root = sandbox.ca_pem().unwrap();
+        let root_der = der_of(root);
+        let intermediate = sandbox.intermediate_pem();
+        let with_root = handshake(&sandbox, root);
+        match chain {
+            CertChain::Direct => {
+                assert!(intermediate.is_none());
+                let sent = with_root.unwrap();
+                assert_eq!(sent.len(), 2);
+                assert_eq!(sent[1], root_der);
+            }
+            CertChain::ViaIntermediate => {
+                let sent = with_root.unwrap();
+                assert_eq!(sent.len(), 2);
+                assert_eq!(sent[1], der_of(intermediate.unwrap()));
+            }
+            CertChain::ViaIntermediateOutOfOrder => {
+                let sent = with_root.unwrap();
+                assert_eq!(sent.len(), 4);
+                assert!(![sent[0].clone(), root_der.clone()].contains(&sent[1]));
+                assert_eq!(sent[2], root_der);
+                assert_eq!(sent[3], der_of(intermediate.unwrap()));
+            }
+            CertChain::MissingIntermediate => {
+                let err = with_root.unwrap_err();
+                assert!(err.contains("UnknownIssuer"), "{err}");
+                // The intermediate did sign the leaf, which came alone.
+                let sent = handshake(&sandbox, intermediate.unwrap()).unwrap();
+                assert_eq!(sent.len(), 1);
+            }
+            CertChain::Expired => {
+                assert!(intermediate.is_none());
+                let err = with_root.unwrap_err();
+                assert!(err.contains("expired"), "{err}");
+            }
+            CertChain::WrongName => {
+                assert!(intermediate.is_none());
+                let err = with_root.unwrap_err();
+                assert!(err.contains(WRONG_NAME), "{err}");
+            }
+        }
+    }
 }
