@@ -286,8 +286,9 @@ public:
      */
     Rotated rotated() const noexcept { return rotated_; }
     /**
-     * How many HTTP exchanges the call made, read-backs included (0: it
-     * failed before sending anything): the document's "attempts".
+     * How many HTTP exchanges the call began, read-backs included, one
+     * whose connection or TLS handshake failed too (0: it failed before
+     * trying to connect): the document's "attempts".
      * std::nullopt for errors that do not come from a call (the
      * constructor's, the setters', the wrapper's own refusals).
      */

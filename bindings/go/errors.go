@@ -118,9 +118,10 @@ type Error struct {
 	// ErrorType is machine-readable: the API's own, such as
 	// "invalid_request_error", or the library's, such as "timeout".
 	ErrorType string
-	// Attempts is how many HTTP exchanges the call made, read-backs
-	// included (the error document's "attempts"). 0 when it failed before
-	// sending anything, and for errors without those members: those of
+	// Attempts is how many HTTP exchanges the call began, read-backs
+	// included, one whose connection or TLS handshake failed too (the
+	// error document's "attempts"). 0 when it failed before trying to
+	// connect, and for errors without those members: those of
 	// the setters and NewClient, and the binding's own refusals.
 	Attempts int
 	// ElapsedMs is how long the call ran, in milliseconds, time queued

@@ -130,8 +130,9 @@ class UizaError(Exception):
     - ``NOT_APPLICABLE``: the call does not change a key
       (``get_live_entity``, the setters); its document has no "rotated".
 
-    ``attempts`` is how many HTTP exchanges the call made, read-backs
-    included (0: it failed before sending anything), and ``elapsed_ms`` how
+    ``attempts`` is how many HTTP exchanges the call began, read-backs
+    included, one whose connection or TLS handshake failed too (0: it
+    failed before trying to connect), and ``elapsed_ms`` how
     long it ran in milliseconds, time queued for a worker included. Both
     are None for errors that do not come from a call: those of the
     setters and ``Client(...)``, and the binding's own refusals.

@@ -62,7 +62,7 @@ pub fn classify(err: ureq::Error, budget: Duration) -> TransportFailure {
             "the proxy URL (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is invalid".into(),
         ),
         ureq::Error::Tls(what) => unsent(S::TlsFailed, format!("TLS failed: {what}")),
-        ureq::Error::Rustls(e) => unsent(S::TlsFailed, format!("TLS failed: {e}")),
+        ureq::Error::Rustls(e) => unsent(S::TlsFailed, format!("TLS failed: {e}{}", tls_hint(&e))),
         ureq::Error::Pem(_) => unsent(S::TlsFailed, "TLS failed: bad PEM data".into()),
         ureq::Error::TlsRequired => unsent(
             S::TlsFailed,
@@ -168,12 +168,27 @@ fn proxy_refused(reason: &str) -> TransportFailure {
     failure
 }
 
+/// What the user can do about the commonest TLS failure. rustls names it
+/// `UnknownIssuer` both when the server leaves out its intermediate
+/// certificate and when its CA is simply not trusted here, and the
+/// library fetches no missing certificates, so the message says both.
+fn tls_hint(e: &rustls::Error) -> &'static str {
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+            " (the server's certificate does not lead to a trusted CA: the server \
+             may not send its intermediate certificate, or its CA is not trusted \
+             here; a CA file with that CA or intermediate makes it trusted)"
+        }
+        _ => "",
+    }
+}
+
 fn classify_io(e: io::Error, budget: Duration) -> TransportFailure {
     use io::ErrorKind as K;
     use UizaStatus as S;
     if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
         return TransportFailure::new(
-            Error::client(S::TlsFailed, format!("TLS failed: {tls}")),
+            Error::client(S::TlsFailed, format!("TLS failed: {tls}{}", tls_hint(tls))),
             true,
         );
     }
