@@ -78,11 +78,12 @@ fn each_case<T: Debug>(cases: impl IntoIterator<Item = T>, check: impl Fn(&T)) {
     assert!(failed.is_empty(), "failed cases: {failed:#?}");
 }
 
+/// What an unknown issuer's message holds: rustls's word, and the library's
+/// hint at both causes and the cure.
+const UNKNOWN_ISSUER: &[&str] = &["certificate", "UnknownIssuer", "intermediate", "CA file"];
 #[test]
 fn chains_that_lead_to_a_trusted_ca_are_accepted() {
     use CertChain as C;
-    // rustls's word, and the library's hint at both causes and the cure.
-    const UNKNOWN_ISSUER: &[&str] = &["certificate", "UnknownIssuer", "intermediate", "CA file"];
     #[rustfmt::skip]
     let cases = [
         (C::Direct, CaFile::Root),
