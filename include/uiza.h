@@ -415,6 +415,11 @@ UizaStatus uiza_client_set_max_retries(UizaClient *client, uint32_t n);
  * system's trust store. Use it for a private CA, such as a test server's.
  * Verification can never be turned off.
  *
+ * The file may hold several certificates (LF or CRLF line endings); each
+ * one is trusted as it stands, an intermediate CA's too. Trusting the
+ * intermediate is also the cure for a server that does not send it: the
+ * library never fetches a missing certificate.
+ *
  * The file is read at once. Returns `UIZA_STATUS_INVALID_ARGUMENT` if it
  * cannot be read or holds no PEM certificate; the client is then
  * unchanged. Connections already pooled are dropped.
