@@ -129,6 +129,7 @@ impl Attempt<'_> {
                 failure
             });
 
+        let read = read.map(without_byte_order_mark);
         if (200..300).contains(&code) {
             let bytes = read?;
             // A reset must hand back a key; a read may find an entity in
@@ -159,4 +160,18 @@ impl Attempt<'_> {
             unsent: false,
         })
     }
+}
+
+/// RFC 8259 forbids a sender to put a byte order mark before JSON but lets
+/// a parser skip one, and some frameworks and rewriting proxies add it.
+/// Refusing it would be worse than unkind: after a reset the key has
+/// changed, and the read-back would fail on the same mark, leaving the
+/// caller no way to learn the new key. It is dropped here, so the caller's
+/// `out_json` is plain JSON too.
+fn without_byte_order_mark(mut bytes: Vec<u8>) -> Vec<u8> {
+    const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.starts_with(UTF8_BOM) {
+        bytes.drain(..UTF8_BOM.len());
+    }
+    bytes
 }
