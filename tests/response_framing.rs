@@ -302,17 +302,23 @@ fn unusual_but_valid_success_framings_hand_back_the_served_key() {
     }
 }
 
+/// A 200 carrying the entity with its `Content-Length`, after `headers`
+/// (each ending in CRLF).
+fn entity_with_length(headers: &str) -> Vec<u8> {
+    let body = entity();
+    reply(
+        "HTTP/1.1 200 OK",
+        &format!("{headers}Content-Length: {}\r\n", body.len()),
+        &body,
+    )
+}
+
 /// `Connection: close` with a Content-Length: the client must not put the
 /// connection back in its pool, whether the server's FIN has arrived yet
 /// (the peer closes at once) or not (the peer would still answer on it).
 #[test]
 fn connection_close_is_honoured_before_the_server_closes() {
-    let body = entity();
-    let bytes = reply(
-        "HTTP/1.1 200 OK",
-        &format!("Connection: close\r\nContent-Length: {}\r\n", body.len()),
-        &body,
-    );
+    let bytes = entity_with_length("Connection: close\r\n");
     for (what, peer) in [
         ("closed at once", RawPeer::start(bytes.clone())),
         (
@@ -334,12 +340,7 @@ fn connection_close_is_honoured_before_the_server_closes() {
 /// failing with CONNECTION_FAILED (retries are off, so nothing hides it).
 #[test]
 fn a_connection_the_server_closed_while_idle_is_not_reused() {
-    let body = entity();
-    let bytes = reply(
-        "HTTP/1.1 200 OK",
-        &format!("Content-Length: {}\r\n", body.len()),
-        &body,
-    );
+    let bytes = entity_with_length("");
     let peer = RawPeer::keep_alive(bytes, Duration::from_millis(150));
     let c = client_for(&peer);
     assert_served(&c.reset(SEED_ENTITY_ID), "before the idle close");
@@ -370,12 +371,7 @@ fn a_connection_the_server_closed_while_idle_is_not_reused() {
 /// key may have changed.
 #[test]
 fn a_reset_lost_to_a_closing_kept_alive_connection() {
-    let body = entity();
-    let bytes = reply(
-        "HTTP/1.1 200 OK",
-        &format!("Content-Length: {}\r\n", body.len()),
-        &body,
-    );
+    let bytes = entity_with_length("");
 
     let peer = RawPeer::closing_on_reuse(bytes.clone());
     let c = TestClient::new(DEFAULT_API_KEY);
