@@ -64,7 +64,7 @@ fn https_goes_through_one_tunnel_with_credentials_that_are_never_logged() {
     assert!(
         lines
             .iter()
-            .any(|l| l == "connected through the proxy's tunnel"),
+            .any(|l| l == "connected through the HTTP CONNECT proxy's tunnel"),
         "{lines:#?}"
     );
     assert!(

@@ -18,6 +18,7 @@ pub(crate) mod retry;
 pub(crate) mod rotation;
 pub(crate) mod secret;
 pub(crate) mod settings;
+pub(crate) mod socks_connect;
 pub(crate) mod status;
 pub(crate) mod tcp_connect;
 pub(crate) mod tls_connect;

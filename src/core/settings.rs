@@ -14,6 +14,7 @@ use super::precise_wait::SlicedWaitConnector;
 use super::request_path::BaseUrl;
 use super::resolver::CachingResolver;
 use super::retry::DEFAULT_MAX_RETRIES;
+use super::socks_connect::SocksProxyConnector;
 use super::tcp_connect::TcpConnector;
 use super::tls_connect::TlsConnector;
 use super::trust::TrustRoots;
@@ -180,10 +181,12 @@ pub fn build_agent(trust: &TrustRoots, budget: Duration) -> Agent {
         .build();
     Agent::with_parts(
         config,
-        // ureq's default chain (CONNECT proxy, TCP, rustls), with the
-        // socket waits sliced so that calls end on time, and TCP and TLS
-        // done by the library's own connectors, which log what they did.
-        ().chain(ConnectProxyConnector::default())
+        // ureq's default chain (SOCKS proxy, CONNECT proxy, TCP, rustls),
+        // with the socket waits sliced so that calls end on time, and TCP
+        // and TLS done by the library's own connectors, which log what they
+        // did.
+        ().chain(SocksProxyConnector::default())
+            .chain(ConnectProxyConnector::default())
             .chain(TcpConnector)
             .chain(SlicedWaitConnector)
             .chain(TlsConnector::new(trust.root_certs())),

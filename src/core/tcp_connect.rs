@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
 };
-use ureq::Timeout;
+use ureq::{ProxyProtocol, Timeout};
 
 use super::log::{enabled, log, Level};
 
@@ -62,8 +62,14 @@ impl<In: Transport> Connector<In> for TcpConnector {
         chained: Option<In>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
         if let Some(proxied) = chained {
-            // A CONNECT proxy already opened the connection (to itself).
-            log!(Debug, "connected through the proxy's tunnel");
+            // A proxy connector already opened the connection: a SOCKS
+            // one, or a CONNECT one (whose connection to the proxy itself
+            // came through here and was logged).
+            let kind = match details.config.proxy().map(|p| p.protocol()) {
+                Some(ProxyProtocol::Http | ProxyProtocol::Https) => "HTTP CONNECT",
+                _ => "SOCKS",
+            };
+            log!(Debug, "connected through the {kind} proxy's tunnel");
             return Ok(Some(Either::A(proxied)));
         }
         let started = Instant::now();

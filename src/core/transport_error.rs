@@ -12,6 +12,7 @@ use std::time::Duration;
 use ureq::http::StatusCode;
 
 use super::error::Error;
+use super::socks_connect::SOCKS_REFUSAL;
 use super::status::UizaStatus;
 
 /// A failed exchange, classified.
@@ -133,6 +134,9 @@ pub fn budget_exhausted(budget: Duration) -> Error {
 /// server responded 407/407" or "proxy server did not respond"; it never
 /// holds the proxy's credentials.
 fn proxy_refused(reason: &str) -> TransportFailure {
+    if let Some(detail) = reason.strip_prefix(SOCKS_REFUSAL) {
+        return socks_refused(detail);
+    }
     let code = reason
         .strip_prefix("proxy server responded ")
         .and_then(|rest| rest.get(..3))
@@ -165,6 +169,34 @@ fn proxy_refused(reason: &str) -> TransportFailure {
     // A 4xx refusal is deliberate (such as 407); asking again changes
     // nothing. A 5xx may be the proxy's passing trouble.
     failure.retryable = !(400..500).contains(&code);
+    failure
+}
+
+/// A SOCKS proxy's refusal, in ureq's words (fixed texts that never hold
+/// the credentials). A refused login or a rule is deliberate, as is a
+/// proxy that does not speak SOCKS; only a proxy that could not reach the
+/// API this time is worth asking again.
+fn socks_refused(detail: &str) -> TransportFailure {
+    const PASSING: [&str; 5] = [
+        "general SOCKS server failure",
+        "network unreachable",
+        "host unreachable",
+        "connection refused",
+        "TTL expired",
+    ];
+    let hint = if detail.contains("auth") {
+        "; give its credentials in the proxy URL (socks5h://user:password@host:port)"
+    } else {
+        ""
+    };
+    let mut failure = TransportFailure::new(
+        Error::client(
+            UizaStatus::ConnectionFailed,
+            format!("the SOCKS proxy refused the connection: {detail}{hint}"),
+        ),
+        true,
+    );
+    failure.retryable = PASSING.contains(&detail);
     failure
 }
 
@@ -274,6 +306,9 @@ mod tests {
             (ureq::Error::ConnectProxyFailed("proxy server responded 407/407".into()), S::ConnectionFailed, false, true, "HTTP 407 Proxy Authentication Required"),
             (ureq::Error::ConnectProxyFailed("proxy server responded 502/502".into()), S::ConnectionFailed, true, true, "HTTP 502 Bad Gateway"),
             (ureq::Error::ConnectProxyFailed("proxy server did not respond".into()), S::ConnectionFailed, true, true, "did not answer"),
+            (ureq::Error::ConnectProxyFailed(format!("{SOCKS_REFUSAL}password authentication failed")), S::ConnectionFailed, false, true, "socks5h://user:password@"),
+            (ureq::Error::ConnectProxyFailed(format!("{SOCKS_REFUSAL}connection not allowed by ruleset")), S::ConnectionFailed, false, true, "SOCKS proxy refused the connection: connection not allowed by ruleset"),
+            (ureq::Error::ConnectProxyFailed(format!("{SOCKS_REFUSAL}host unreachable")), S::ConnectionFailed, true, true, "host unreachable"),
             (ureq::Error::TlsRequired, S::TlsFailed, false, true, "not encrypted"),
             (ureq::Error::Other(Box::new(io::Error::other("x"))), S::ConnectionFailed, true, false, "network"),
             (ureq::Error::BodyStalled, S::ConnectionFailed, true, false, "stopped"),

@@ -63,12 +63,18 @@ fn tunnel(client: TcpStream, recorded: &Mutex<Vec<Vec<String>>>) {
     }
     // A client speaks only after the 200, so the reader holds nothing
     // buffered past the head: copying from the socket loses no byte.
+    relay(&client, &upstream);
+}
+
+/// Copies bytes both ways between an accepted client and the target the
+/// proxy opened for it, until either side closes; then closes both.
+pub fn relay(client: &TcpStream, upstream: &TcpStream) {
     let (up_read, client_write) = (upstream.try_clone().unwrap(), client.try_clone().unwrap());
     let down = thread::spawn(move || {
         let _ = std::io::copy(&mut &up_read, &mut &client_write);
         let _ = client_write.shutdown(std::net::Shutdown::Both);
     });
-    let _ = std::io::copy(&mut &client, &mut &upstream);
+    let _ = std::io::copy(&mut &*client, &mut &*upstream);
     let _ = upstream.shutdown(std::net::Shutdown::Both);
     let _ = down.join();
 }

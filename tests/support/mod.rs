@@ -15,6 +15,7 @@ pub mod memory;
 pub mod nginx;
 pub mod raw_peer;
 pub mod refused_ids;
+pub mod socks_proxy;
 pub mod timing;
 pub mod tools;
 
