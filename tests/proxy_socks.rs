@@ -73,13 +73,7 @@ fn socks5h_with_a_login_carries_https_calls_and_keeps_the_tunnel() {
     assert_eq!(sb.stats().connections, 1);
     assert_eq!(sb.stats().api_requests, 3);
 
-    let lines = capture.lines();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l == "connected through the SOCKS proxy's tunnel"),
-        "{lines:#?}"
-    );
+    let lines = capture.assert_logged("connected through the SOCKS proxy's tunnel");
     SecretScanner::new(&[PASSWORD]).assert_clean("the log", &lines.join("\n"));
     capture.assert_clean(3);
 }

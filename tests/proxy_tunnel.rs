@@ -60,13 +60,7 @@ fn https_goes_through_one_tunnel_with_credentials_that_are_never_logged() {
     assert_eq!(sb.stats().api_requests, 3);
     assert_eq!(sb.stats().connections, 1);
 
-    let lines = capture.lines();
-    assert!(
-        lines
-            .iter()
-            .any(|l| l == "connected through the HTTP CONNECT proxy's tunnel"),
-        "{lines:#?}"
-    );
+    let lines = capture.assert_logged("connected through the HTTP CONNECT proxy's tunnel");
     assert!(
         lines
             .iter()

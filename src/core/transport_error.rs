@@ -159,16 +159,19 @@ fn proxy_refused(reason: &str) -> TransportFailure {
     } else {
         ""
     };
-    let mut failure = TransportFailure::new(
-        Error::client(
-            UizaStatus::ConnectionFailed,
-            format!("the proxy refused the tunnel (CONNECT) with HTTP {code} {phrase}{hint}"),
-        ),
-        true,
-    );
     // A 4xx refusal is deliberate (such as 407); asking again changes
     // nothing. A 5xx may be the proxy's passing trouble.
-    failure.retryable = !(400..500).contains(&code);
+    proxy_refusal(
+        format!("the proxy refused the tunnel (CONNECT) with HTTP {code} {phrase}{hint}"),
+        !(400..500).contains(&code),
+    )
+}
+
+/// A proxy said no: the request never reached the API.
+fn proxy_refusal(message: String, retryable: bool) -> TransportFailure {
+    let mut failure =
+        TransportFailure::new(Error::client(UizaStatus::ConnectionFailed, message), true);
+    failure.retryable = retryable;
     failure
 }
 
@@ -189,15 +192,10 @@ fn socks_refused(detail: &str) -> TransportFailure {
     } else {
         ""
     };
-    let mut failure = TransportFailure::new(
-        Error::client(
-            UizaStatus::ConnectionFailed,
-            format!("the SOCKS proxy refused the connection: {detail}{hint}"),
-        ),
-        true,
-    );
-    failure.retryable = PASSING.contains(&detail);
-    failure
+    proxy_refusal(
+        format!("the SOCKS proxy refused the connection: {detail}{hint}"),
+        PASSING.contains(&detail),
+    )
 }
 
 /// What the user can do about the commonest TLS failure. rustls names it

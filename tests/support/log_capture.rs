@@ -89,6 +89,14 @@ impl LogCapture {
         file.write_all(b"\n").unwrap();
     }
 
+    /// Every line captured so far, after checking that `line` is one of
+    /// them, word for word.
+    pub fn assert_logged(&self, line: &str) -> Vec<String> {
+        let lines = self.lines();
+        assert!(lines.iter().any(|l| l == line), "no {line:?} in {lines:#?}");
+        lines
+    }
+
     /// Every line captured so far.
     pub fn lines(&self) -> Vec<String> {
         let _hold = self.lines.lock().unwrap_or_else(|e| e.into_inner());
