@@ -63,7 +63,7 @@ pub fn classify(err: ureq::Error, budget: Duration) -> TransportFailure {
             "the proxy URL (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is invalid".into(),
         ),
         ureq::Error::Tls(what) => unsent(S::TlsFailed, format!("TLS failed: {what}")),
-        ureq::Error::Rustls(e) => unsent(S::TlsFailed, format!("TLS failed: {e}{}", tls_hint(&e))),
+        ureq::Error::Rustls(e) => TransportFailure::new(tls_failed(&e), true),
         ureq::Error::Pem(_) => unsent(S::TlsFailed, "TLS failed: bad PEM data".into()),
         ureq::Error::TlsRequired => unsent(
             S::TlsFailed,
@@ -198,6 +198,16 @@ fn socks_refused(detail: &str) -> TransportFailure {
     )
 }
 
+/// A failed handshake or certificate check, however rustls's error
+/// reached us (directly from ureq, or inside an I/O error of the
+/// library's own TLS connector).
+fn tls_failed(e: &rustls::Error) -> Error {
+    Error::client(
+        UizaStatus::TlsFailed,
+        format!("TLS failed: {e}{}", tls_hint(e)),
+    )
+}
+
 /// What the user can do about the commonest TLS failure. rustls names it
 /// `UnknownIssuer` both when the server leaves out its intermediate
 /// certificate and when its CA is simply not trusted here, and the
@@ -217,10 +227,7 @@ fn classify_io(e: io::Error, budget: Duration) -> TransportFailure {
     use io::ErrorKind as K;
     use UizaStatus as S;
     if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return TransportFailure::new(
-            Error::client(S::TlsFailed, format!("TLS failed: {tls}{}", tls_hint(tls))),
-            true,
-        );
+        return TransportFailure::new(tls_failed(tls), true);
     }
     let (status, message, unsent): (_, String, _) = match e.kind() {
         K::TimedOut | K::WouldBlock => {
