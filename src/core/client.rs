@@ -17,11 +17,12 @@ use super::attempt::Answer;
 use super::call::{Call, CallLimits};
 use super::cancel::CancelToken;
 use super::error::{Error, Rotated};
-use super::log::{elided_key, enabled, http_status, log, Level};
+use super::log::{elided_key, enabled, http_status, log, scrub, Level};
 use super::request_path::EntityId;
 use super::rotation;
 use super::secret::ApiKey;
 use super::settings::{build_agent, Settings, SettingsChange};
+use super::status::UizaStatus;
 
 /// What a call does with the entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,7 +270,7 @@ fn log_outcome(
                 op.name()
             );
         }
-        Err(e) if e.status == super::status::UizaStatus::Cancelled => {
+        Err(e) if e.status == UizaStatus::Cancelled => {
             log!(
                 Info,
                 "{} cancelled after {attempts} attempt(s) in {ms:.1} ms",
@@ -290,7 +291,7 @@ fn log_outcome(
                 http_status(e.http_status),
                 // The API key is already redacted from the error (see
                 // `Client::call`); only stream keys are left to elide.
-                super::log::scrub(&e.message, &[])
+                scrub(&e.message, &[])
             );
         }
     }

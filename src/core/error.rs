@@ -21,8 +21,9 @@ pub struct Error {
     /// Only in the error documents of calls that reset a key.
     #[serde(skip_serializing_if = "Rotated::is_not_applicable")]
     pub rotated: Rotated,
-    /// How many HTTP exchanges the call made (0: it failed before sending
-    /// anything). Only in the error documents of calls.
+    /// How many HTTP exchanges the call began, one whose connection or TLS
+    /// handshake failed included (0: it never tried to connect). Only in
+    /// the error documents of calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
     /// How long the call ran, in milliseconds, queueing for a worker
