@@ -93,6 +93,20 @@ impl Nginx {
             .collect()
     }
 
+    /// The access log once it has at least `n` lines (or after 5 s, as it
+    /// is then). nginx writes a request's line after the response has
+    /// gone out, so a client that has its answer may look too early.
+    pub fn access_log_of_at_least(&self, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.access_log();
+            if log.len() >= n || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends `method raw_path` as written, bypassing any client library,
     /// and returns the response's status code and body.
     pub fn raw_request(&self, method: &str, raw_path: &str) -> (u16, String) {
